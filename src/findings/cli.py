@@ -1,0 +1,253 @@
+"""The `findings` command: a thin click layer over the library.
+
+Every command takes `--index DIR` (default ./index, or $FINDINGS_INDEX).  `--json` prints one
+object per line.  Errors a user can cause print one sentence and exit 1 (2 for bad usage).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from functools import wraps
+
+import click
+
+from findings import serialise
+from findings.config import INDEX_ENV, MODEL_ENV, Settings
+
+logger = logging.getLogger(__name__)
+
+index_option = click.option(
+    "--index", "index_dir", envvar=INDEX_ENV, default=None, metavar="DIR",
+    help="Index folder (default ./index, or $FINDINGS_INDEX).",
+)
+model_option = click.option(
+    "--model", envvar=MODEL_ENV, default=None, metavar="NAME_OR_PATH",
+    help="Sentence-transformers model (default: the packaged all-MiniLM-L6-v2).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+
+
+def user_errors(func):
+    """Turn the library's user-facing errors into one line on stderr and exit code 1."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        from findings.errors import USER_ERRORS
+
+        try:
+            return func(*args, **kwargs)
+        except USER_ERRORS as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log progress details to stderr.")
+@click.version_option(package_name="findings")
+def main(verbose: bool) -> None:
+    """Search Ofsted and other inspection reports of councils' children's services.
+
+    \b
+    Example:
+        findings ingest seeds/
+        findings search "domestic abuse over-optimism"
+    """
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@index_option
+@model_option
+@click.option("--no-embed", is_flag=True, help="Store text only; embed later with `findings reindex`.")
+@user_errors
+def ingest(paths: tuple[str, ...], index_dir: str | None, model: str | None, no_embed: bool) -> None:
+    """Add report files (PDF, text, Markdown, Word) or folders of them to the index.
+
+    \b
+    Example:
+        findings ingest seeds/ ~/Downloads/ofsted-report.pdf
+    """
+    from tqdm import tqdm
+
+    from findings.library import Library
+
+    settings = Settings.load(index_dir, model)
+    library = Library(settings, embed=not no_embed)
+
+    def progress(files):
+        return tqdm(files, desc="Ingesting", unit="file", file=sys.stderr, disable=None)
+
+    summary = library.ingest(paths, progress=progress)
+    for path, reason in summary.failed:
+        click.echo(f"Failed: {path}: {reason}", err=True)
+    click.echo(summary.line(), err=True)
+    if summary.failed:
+        sys.exit(1)
+
+
+@main.command()
+@index_option
+@json_option
+@user_errors
+def reports(index_dir: str | None, as_json: bool) -> None:
+    """List the indexed reports.
+
+    \b
+    Example:
+        findings reports --json
+    """
+    from findings.store import Store
+
+    store = Store(Settings.load(index_dir).index_dir, create=False)
+    for report in store.reports():
+        if as_json:
+            click.echo(json.dumps(serialise.report(report), ensure_ascii=False))
+        else:
+            click.echo(serialise.report_line(report))
+
+
+@main.command()
+@click.argument("report_id")
+@index_option
+@json_option
+@user_errors
+def paragraphs(report_id: str, index_dir: str | None, as_json: bool) -> None:
+    """Show a report's paragraphs in order.
+
+    \b
+    Example:
+        findings paragraphs blackburn-with-darwen-2022-ilacs --json
+    """
+    from findings.store import Store, StoreError
+
+    store = Store(Settings.load(index_dir).index_dir, create=False)
+    if store.report(report_id) is None:
+        raise StoreError(f"no report with id '{report_id}' (see `findings reports`)")
+    for paragraph in store.paragraphs(report_id):
+        if as_json:
+            click.echo(json.dumps(serialise.paragraph(paragraph), ensure_ascii=False))
+        else:
+            label = paragraph.number if paragraph.number is not None else paragraph.key
+            flag = " [boilerplate]" if paragraph.boilerplate else ""
+            click.echo(f"{label}. {paragraph.text}{flag}\n")
+
+
+@main.command()
+@click.argument("report_id")
+@click.argument("field")
+@click.argument("value")
+@index_option
+@user_errors
+def correct(report_id: str, field: str, value: str, index_dir: str | None) -> None:
+    """Correct a report's metadata without editing its file (kept across re-ingest).
+
+    FIELD is one of authority, report_type, title, inspection_start, inspection_end, published,
+    lead_inspector, or judgement.KEY (e.g. judgement.care_leavers).
+
+    \b
+    Example:
+        findings correct blackpool-2012-child-protection published 2012-08-03
+    """
+    from findings.library import correct_report
+
+    correct_report(Settings.load(index_dir), report_id, field, value)
+    click.echo(f"{report_id}: {field} = {value}", err=True)
+
+
+@main.command()
+@click.argument("report_ids", nargs=-1, required=True)
+@index_option
+@user_errors
+def remove(report_ids: tuple[str, ...], index_dir: str | None) -> None:
+    """Remove reports (and their paragraphs) from the index.
+
+    \b
+    Example:
+        findings remove blackburn-with-darwen-2022-press-release
+    """
+    from findings.library import Library
+
+    library = Library(Settings.load(index_dir), embed=False)
+    for report_id in report_ids:
+        library.remove(report_id)
+        click.echo(f"removed {report_id}", err=True)
+
+
+@main.command()
+@click.argument("query")
+@click.option("-k", "k", default=10, show_default=True, help="How many results.")
+@click.option("--mode", type=click.Choice(["hybrid", "semantic", "keyword"]), default="hybrid", show_default=True)
+@click.option("--authority", "authorities", multiple=True, metavar="COUNCIL", help="Only this council (repeatable).")
+@click.option("--from-year", type=int, default=None, help="Inspections from this year.")
+@click.option("--to-year", type=int, default=None, help="Inspections up to this year.")
+@click.option("--type", "report_types", multiple=True, metavar="TYPE", help="Report type, e.g. ilacs_standard (repeatable).")
+@click.option("--judgement", "judgements", multiple=True, metavar="KEY=GRADE", help="e.g. care_leavers=inadequate (repeatable).")
+@click.option("--section", "sections", multiple=True, metavar="WORDS", help="Section heading contains these words.")
+@click.option("--region-of", default=None, metavar="COUNCIL", help="Only councils in this council's region.")
+@click.option("--neighbours-of", default=None, metavar="COUNCIL", help="Only this council's statistical neighbours.")
+@click.option("--include-boilerplate", is_flag=True, help="Also search contents pages, licences and tables.")
+@index_option
+@model_option
+@json_option
+@user_errors
+def search(query, k, mode, authorities, from_year, to_year, report_types, judgements, sections,
+           region_of, neighbours_of, include_boilerplate, index_dir, model, as_json) -> None:
+    """Search the indexed reports.
+
+    \b
+    Example:
+        findings search "care leavers personal adviser" -k 5 --from-year 2020
+        findings search "domestic abuse" --judgement help_and_protection=inadequate --json
+    """
+    from findings.errors import QueryError
+    from findings.library import Library
+    from findings.search import Filters
+
+    pairs = []
+    for item in judgements:
+        key, sep, grade = item.partition("=")
+        if not sep:
+            raise QueryError(f"--judgement takes KEY=GRADE, e.g. care_leavers=inadequate, not '{item}'")
+        pairs.append((key.strip(), grade.strip().replace("_", " ")))
+    filters = Filters(
+        authorities=authorities, from_year=from_year, to_year=to_year, report_types=report_types,
+        judgements=tuple(pairs), sections=sections, region_of=region_of, neighbours_of=neighbours_of,
+        include_boilerplate=include_boilerplate,
+    )
+    library = Library(Settings.load(index_dir, model))
+    if not library.store.report_ids():
+        raise QueryError("the index is empty: add reports with `findings ingest PATH` first")
+    hits = library.search(query, k=k, mode=mode, filters=filters)
+    if not hits:
+        click.echo("No matching paragraphs.", err=True)
+    for rank, found in enumerate(hits, start=1):
+        if as_json:
+            click.echo(json.dumps(serialise.hit(found), ensure_ascii=False))
+        else:
+            click.echo(f"{rank}. {found.citation}  [{found.score:.4f}]")
+            for sentence in found.highlights:
+                click.echo(f"   > {sentence}")
+            click.echo("")
+
+
+@main.command()
+@index_option
+@model_option
+@user_errors
+def reindex(index_dir: str | None, model: str | None) -> None:
+    """Embed paragraphs that have no vectors for the model, and rebuild the vector index.
+
+    \b
+    Example:
+        findings reindex --model /models/all-mpnet-base-v2
+    """
+    from findings.library import Library
+
+    library = Library(Settings.load(index_dir, model))
+    count = library.reindex()
+    click.echo(f"embedded {count} paragraph texts; vector index rebuilt", err=True)

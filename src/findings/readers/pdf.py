@@ -1,0 +1,112 @@
+"""PDF via PyMuPDF: page text in reading order, with the layout hints the splitter needs.
+
+PyMuPDF was measured against pypdfium2 and pypdf on 40 corpus reports (see README): pypdfium2 is
+a little faster, pypdf 14x slower; PyMuPDF alone gives line positions, font sizes and bold flags
+in one call, which is what lets us drop running headers/footers by position, keep paragraph gaps,
+rejoin a paragraph number that sits alone beside its text, and mark bold lines as headings.
+
+Output conventions (shared with the text and Word readers): headings are "## " lines, bullets
+are "- " lines, a blank line separates blocks.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from findings.models import Page
+from findings.readers import ReadError, clean_text
+
+logger = logging.getLogger(__name__)
+
+# Running headers/footers and page numbers live in these bands of the page height.
+HEADER_BAND = 0.06
+FOOTER_BAND = 0.925
+_BARE_NUMBER = re.compile(r"^\d{1,3}\.$")
+_NUMBERED = re.compile(r"^\d{1,3}\.\s")
+
+
+@dataclass
+class _Line:
+    text: str
+    x0: float
+    y0: float
+    y1: float
+    size: float
+    bold: bool
+
+
+def read_pdf(path: Path) -> list[Page]:
+    import pymupdf
+
+    pymupdf.TOOLS.mupdf_display_errors(False)
+    try:
+        document = pymupdf.open(str(path), filetype="pdf")
+    except Exception as exc:  # PyMuPDF raises several types for damaged files
+        raise ReadError("not a readable PDF (damaged, truncated or another format renamed)") from exc
+    with document:
+        if document.needs_pass or document.is_encrypted:
+            raise ReadError("the PDF is password-protected")
+        pages: list[Page] = []
+        try:
+            for index, page in enumerate(document):
+                pages.append(Page(index + 1, clean_text(_page_text(page))))
+        except Exception as exc:
+            raise ReadError(f"the PDF is damaged at page {len(pages) + 1} ({exc})") from exc
+    return pages
+
+
+def _page_text(page) -> str:
+    height = page.rect.height or 842.0
+    lines = [
+        line
+        for line in _lines(page)
+        if line.y1 > height * HEADER_BAND and line.y0 < height * FOOTER_BAND
+    ]
+    out: list[str] = []
+    previous: _Line | None = None
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        text = line.text.strip()
+        # "1." alone, with its paragraph's first line beside it on the same baseline.
+        if _BARE_NUMBER.match(text) and i + 1 < len(lines) and abs(lines[i + 1].y0 - line.y0) < 3:
+            nxt = lines[i + 1]
+            line = _Line(f"{text} {nxt.text.strip()}", line.x0, line.y0, nxt.y1, nxt.size, False)
+            text = line.text
+            i += 1
+        i += 1
+        if not text:
+            if out and out[-1] != "":
+                out.append("")
+            previous = line
+            continue
+        if previous is not None and line.y0 - previous.y1 > 0.6 * max(line.size, 6.0):
+            if out and out[-1] != "":
+                out.append("")
+        if line.bold and line.size >= 10.5 and not _NUMBERED.match(text):
+            text = f"## {text}"
+        out.append(text)
+        previous = line
+    return "\n".join(out)
+
+
+def _lines(page) -> list[_Line]:
+    """Every text line on the page, with its box, font size and whether it is all bold."""
+    result: list[_Line] = []
+    for block in page.get_text("dict", sort=False)["blocks"]:
+        for line in block.get("lines", []):
+            spans = [s for s in line["spans"] if s["text"]]
+            if not spans:
+                continue
+            text = "".join(s["text"] for s in spans)
+            visible = [s for s in spans if s["text"].strip()]
+            bold = bool(visible) and all(
+                s["flags"] & 16 or "bold" in s.get("font", "").lower() for s in visible
+            )
+            size = max((s["size"] for s in visible), default=spans[0]["size"])
+            x0, y0, _, y1 = line["bbox"]
+            result.append(_Line(text, x0, y0, y1, size, bold))
+    return result

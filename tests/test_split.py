@@ -1,0 +1,125 @@
+"""The splitter on the real seed reports: the numbers, joins and sections a citation relies on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from findings.models import Page
+from findings.readers import read_pages
+from findings.split import split_pages
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+
+def split(name: str):
+    return split_pages(read_pages(SEEDS / name))
+
+
+def numbered(paragraphs):
+    return [p for p in paragraphs if p.kind == "numbered"]
+
+
+@pytest.fixture(scope="module")
+def ilacs_2022():
+    return split("blackburn-with-darwen-2022-ilacs-inspection.txt")
+
+
+def test_2022_numbers_run_1_to_51_once_each_in_order(ilacs_2022):
+    assert [p.number for p in numbered(ilacs_2022)] == list(range(1, 52))
+
+
+def test_2022_para_9_is_joined_across_the_page_break_without_the_running_header(ilacs_2022):
+    para9 = next(p for p in ilacs_2022 if p.number == 9)
+    assert "Over-optimism about parental capacity to change" in para9.text
+    assert "ongoing repeated incidents of domestic abuse" in para9.text
+    assert "Inspection of Blackburn" not in para9.text
+    assert "24 January to 4 February 2022" not in para9.text
+    assert "written agreements to manage risks" in para9.text
+    assert para9.section == "The experiences and progress of children who need help and protection"
+
+
+def test_2022_number_mid_line_after_page_break_is_kept(ilacs_2022):
+    para43 = next(p for p in ilacs_2022 if p.number == 43)
+    assert para43.text.startswith("Blackburn with Darwen children’s services uses feedback")
+
+
+def test_2022_sections_follow_the_report_headings(ilacs_2022):
+    by_number = {p.number: p for p in numbered(ilacs_2022)}
+    assert by_number[17].section == "The experiences and progress of children in care and care leavers"
+    assert by_number[35].section == by_number[17].section
+    assert by_number[40].section.startswith("The impact of leaders on social work practice")
+
+
+def test_2022_what_needs_to_improve_bullets_are_items(ilacs_2022):
+    items = [p for p in ilacs_2022 if p.kind == "item" and p.section == "What needs to improve?"]
+    assert len(items) == 10
+    assert items[0].key == "i1"
+    assert items[0].text.startswith("The multi-agency response to concerns")
+    assert items[0].text.endswith("particularly timely strategy discussions.")
+
+
+def test_2022_back_page_and_judgement_table_are_boilerplate(ilacs_2022):
+    licence = [p for p in ilacs_2022 if "Open Government Licence" in p.text]
+    assert licence and all(p.boilerplate for p in licence)
+    table = [p for p in ilacs_2022 if p.text == "Requires improvement to be good"]
+    assert table and all(p.boilerplate for p in table)
+    assert not any(p.boilerplate for p in numbered(ilacs_2022))
+
+
+def test_2017_recommendations_1_to_9_findings_10_to_97_with_56_inferred():
+    paragraphs = split("blackburn-with-darwen-2017-sif-inspection.txt")
+    nums = numbered(paragraphs)
+    assert [p.number for p in nums] == list(range(1, 98))
+    recommendations = [p for p in nums if p.number <= 9]
+    assert all(p.section == "Recommendations" for p in recommendations)
+    para56 = next(p for p in nums if p.number == 56)
+    assert para56.number_inferred
+    assert para56.text.startswith("Adopters are highly complimentary")
+    assert not any(p.number_inferred for p in nums if p.number != 56)
+
+
+def test_2017_paragraph_continued_as_a_list_line_is_joined():
+    paragraphs = split("blackburn-with-darwen-2017-sif-inspection.txt")
+    para78 = next(p for p in paragraphs if p.number == 78)
+    assert para78.text.endswith("affected by domestic abuse and substance misuse.")
+
+
+def test_2012_blackpool_gives_1_to_39():
+    paragraphs = split("blackpool-2012-child-protection-inspection.md")
+    assert [p.number for p in numbered(paragraphs)] == list(range(1, 40))
+    assert next(p for p in paragraphs if p.number == 1).boilerplate  # the grading scale
+
+
+def test_press_release_and_peer_review_get_stable_synthetic_keys():
+    first = split("blackburn-with-darwen-2022-press-release.txt")
+    again = split("blackburn-with-darwen-2022-press-release.txt")
+    assert [p.key for p in first] == [p.key for p in again]
+    assert not numbered(first)
+    assert any(p.kind == "item" and p.text == "Response to Child Sexual Exploitation" for p in first)
+    slides = split("blackburn-with-darwen-2017-lga-peer-review.txt")
+    assert any(p.kind == "item" and p.section == "Strengths" for p in slides)
+
+
+def test_hyphenation_repair_keeps_real_hyphens():
+    text = (
+        "1. Over-\noptimism about change and the informa-\ntion shared with semi-\n"
+        "independent providers was poor.\n"
+    )
+    (para,) = split_pages([Page(1, text)])
+    assert para.text == (
+        "Over-optimism about change and the information shared with semi-independent providers was poor."
+    )
+
+
+def test_page_break_split_paragraph_across_pages_is_joined():
+    pages = [
+        Page(1, "1. The first paragraph ends here.\n\n2. The second paragraph runs over the\n"),
+        Page(2, "page break and ends here.\n\n3. Third.\n"),
+    ]
+    paragraphs = split_pages(pages)
+    assert [p.number for p in paragraphs] == [1, 2, 3]
+    assert paragraphs[1].text == "The second paragraph runs over the page break and ends here."
+    assert paragraphs[1].page == 1
+    assert paragraphs[2].page == 2
