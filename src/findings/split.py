@@ -107,11 +107,11 @@ def _strip_running_lines(pages: list[Page]) -> list[tuple[int, str]]:
     breaks = [i for i, t in enumerate(norm) if _PAGE_NUMBER.match(t)]
     # Pages as given by the reader are breaks too: their first and last lines.
     starts = [i for i in range(1, len(lines)) if lines[i][0] != lines[i - 1][0]]
-    for i in breaks + starts:
-        for j in _nearby_nonblank(norm, i, 3):
-            near_break[norm[j]] += 1
-            if _RUNNING_HINT.match(norm[j]):
-                hinted.add(norm[j])
+    nearby = {j for i in breaks + starts for j in _nearby_nonblank(norm, i, 3)}
+    for j in nearby:  # each line counted once, however many breaks it sits near
+        near_break[norm[j]] += 1
+        if _RUNNING_HINT.match(norm[j]):
+            hinted.add(norm[j])
     running = {t for t, n in near_break.items() if n >= 2 and len(t) >= 8 and not t.startswith("##")}
     running |= hinted
     running |= {t for t, n in near_break.items() if n >= 3 and t.startswith("## ") and len(t) >= 25}
@@ -180,7 +180,7 @@ class _Splitter:
         self.major = ""
         self.next_number = 1
         self.current: _Draft | None = None
-        self.after_gap = True
+        self.lone_line = False
 
     def run(self, lines: list[tuple[int, str]]) -> list[_Draft]:
         blocks = _blocks(lines)
@@ -197,6 +197,7 @@ class _Splitter:
         if _looks_like_plain_heading(block, following):
             self._heading(page, " ".join(b.strip() for b in block), following)
             return
+        self.lone_line = len(block) == 1
         for i, raw in enumerate(block):
             self._line(page, raw.strip(), block_start=(i == 0))
 
@@ -242,7 +243,7 @@ class _Splitter:
         self._open("prose", None, page, text)
 
     def _accept_number(self, number: int, rest: str, block_start: bool, is_item: bool) -> bool:
-        if _ENDS_WITH_GRADE.search(rest) and len(rest) < 120:
+        if self.lone_line and _ENDS_WITH_GRADE.search(rest) and len(rest) < 120:
             return False  # a row of a judgement table ("1. Children who need help ... Good")
         if number == self.next_number:
             return True
