@@ -34,3 +34,27 @@ def corpus() -> Path:
             pytest.fail(f"FINDINGS_REQUIRE_CORPUS is set but {CORPUS} is missing")
         pytest.skip(f"the development corpus is not at {CORPUS} (it lives beside the project)")
     return CORPUS
+
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory, embedder) -> Path:
+    """An index of the five seeds built once with the real model; copy it before changing it."""
+    from findings.config import Settings
+    from findings.library import Library
+
+    folder = tmp_path_factory.mktemp("seed-index")
+    summary = Library(Settings.load(folder), embedder=embedder).ingest([SEEDS])
+    assert not summary.failed, summary.failed
+    return folder
+
+
+@pytest.fixture(scope="session")
+def seed_library(seed_index, embedder):
+    """A read-only Library over the seed index (do not ingest into it)."""
+    from findings.config import Settings
+    from findings.library import Library
+
+    return Library(Settings.load(seed_index), embedder=embedder)

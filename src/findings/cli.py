@@ -251,3 +251,137 @@ def reindex(index_dir: str | None, model: str | None) -> None:
     library = Library(Settings.load(index_dir, model))
     count = library.reindex()
     click.echo(f"embedded {count} paragraph texts; vector index rebuilt", err=True)
+
+
+@main.command(name="eval")
+@click.option("--devset", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Dev set JSON (default: the packaged data/devset.json).")
+@click.option("--per-query", is_flag=True, help="Also show nDCG for each query.")
+@index_option
+@model_option
+@json_option
+@user_errors
+def eval_(devset: str | None, per_query: bool, index_dir: str | None, model: str | None, as_json: bool) -> None:
+    """Score search on the development query set: nDCG@10, Recall@20 and MRR for each mode.
+
+    \b
+    Example:
+        findings eval --index /tmp/devindex --per-query
+    """
+    from dataclasses import asdict
+
+    from findings.errors import QueryError
+    from findings.evaluate import DevsetError, evaluate, render_table
+    from findings.library import Library
+
+    library = Library(Settings.load(index_dir, model))
+    if not library.store.report_ids():
+        raise QueryError("the index is empty: add reports with `findings ingest PATH` first")
+    try:
+        report = evaluate(library, devset)
+    except DevsetError as exc:
+        raise QueryError(str(exc)) from exc
+    if as_json:
+        for mode in report.modes:
+            click.echo(json.dumps({"kind": "mode", **asdict(mode)}))
+        if per_query:
+            for row in report.rows:
+                click.echo(json.dumps({"kind": "query", **asdict(row)}, ensure_ascii=False))
+        if report.missing:
+            click.echo(json.dumps({"kind": "missing", "paragraphs": list(report.missing)}))
+    else:
+        click.echo(render_table(report, per_query=per_query))
+
+
+@main.command()
+@click.argument("source")
+@click.option("-k", "k", default=10, show_default=True, help="How many councils.")
+@click.option("--per-council", default=3, show_default=True, help="Paragraphs shown per council.")
+@click.option("--neighbours", is_flag=True, help="Only the source council's statistical neighbours.")
+@click.option("--region", is_flag=True, help="Only councils in the source council's region.")
+@click.option("--include-same-council", is_flag=True, help="Also show the source council's reports.")
+@click.option("--from-year", type=int, default=None, help="Inspections from this year.")
+@click.option("--to-year", type=int, default=None, help="Inspections up to this year.")
+@click.option("--type", "report_types", multiple=True, metavar="TYPE", help="Report type (repeatable).")
+@click.option("--min-similarity", type=float, default=0.0, show_default=True, help="Lowest cosine shown.")
+@index_option
+@model_option
+@json_option
+@user_errors
+def similar(source, k, per_council, neighbours, region, include_same_council, from_year, to_year,
+            report_types, min_similarity, index_dir, model, as_json) -> None:
+    """Find paragraphs like SOURCE (a paragraph id or pasted text) in other councils' reports.
+
+    \b
+    Example:
+        findings similar blackburn-with-darwen-2022-ilacs:p9 --neighbours
+        findings similar "Over-optimism about domestic abuse risk" -k 5 --json
+    """
+    from findings.errors import QueryError
+    from findings.library import Library
+    from findings.similar import similar as find_similar
+
+    library = Library(Settings.load(index_dir, model))
+    if not library.store.report_ids():
+        raise QueryError("the index is empty: add reports with `findings ingest PATH` first")
+    groups = find_similar(
+        library, source, k=k, per_council=per_council, neighbours=neighbours, region=region,
+        include_same_council=include_same_council, from_year=from_year, to_year=to_year,
+        report_types=tuple(report_types), min_similarity=min_similarity,
+    )
+    if not groups:
+        click.echo("No similar paragraphs.", err=True)
+    for rank, group in enumerate(groups, start=1):
+        if not as_json:
+            click.echo(f"{rank}. {group.authority}")
+        for found in group.hits:
+            if as_json:
+                row = {**serialise.hit(found), "group": group.authority, "group_rank": rank}
+                click.echo(json.dumps(row, ensure_ascii=False))
+                continue
+            click.echo(f"   {found.citation}  [{found.score:.3f}]  ({found.paragraph.id})")
+            for sentence in found.highlights:
+                click.echo(f"     > {sentence}")
+        if not as_json:
+            click.echo("")
+
+
+@main.command()
+@click.argument("ids", nargs=-1)
+@click.option("--query", default=None, help="Export the results of this search.")
+@click.option("-k", "k", default=10, show_default=True, help="How many search results to export.")
+@click.option("--mode", type=click.Choice(["hybrid", "semantic", "keyword"]), default="hybrid", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "md", "docx", "json"]), required=True)
+@click.option("--out", required=True, metavar="FILE", help="File to write ('-' for stdout, text formats).")
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@index_option
+@model_option
+@user_errors
+def export(ids, query, k, mode, fmt, out, force, index_dir, model) -> None:
+    """Export paragraphs with their citations, by id or as the results of a search.
+
+    \b
+    Example:
+        findings export --query "care leavers personal adviser" -k 20 --format docx --out pa.docx
+        findings export blackburn-with-darwen-2022-ilacs:p9 --format md --out -
+    """
+    from findings.errors import QueryError
+    from findings.export import items_from_hits, items_from_ids, write
+    from findings.library import Library
+
+    if bool(ids) == bool(query):
+        raise click.UsageError("give paragraph ids or --query (one of the two)")
+    if out == "-" and fmt == "docx":
+        raise QueryError("a Word file cannot go to standard output; give --out FILE")
+    library = Library(Settings.load(index_dir, model), embed=bool(query))
+    if not library.store.report_ids():
+        raise QueryError("the index is empty: add reports with `findings ingest PATH` first")
+    if query:
+        items = items_from_hits(library.search(query, k=k, mode=mode), query)
+    else:
+        items = items_from_ids(library, ids)
+    if not items:
+        raise QueryError("nothing to export: the search found no paragraphs")
+    write(items, fmt, out, force=force)
+    if out != "-":
+        click.echo(f"wrote {len(items)} paragraphs to {out}", err=True)

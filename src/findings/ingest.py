@@ -22,7 +22,9 @@ from findings.store import Store, text_hash, with_report_id
 
 logger = logging.getLogger(__name__)
 
-Progress = Callable[[str], None]
+# Bump when the readers or splitter change what a file becomes: unchanged files are then read
+# again on the next ingest (their vectors are cached by text, so only new text is embedded).
+PARSER_VERSION = 2
 
 
 @dataclass
@@ -86,7 +88,7 @@ def ingest_file(path: Path, source: str, store: Store, embedder=None) -> str:
         raise ReadError("no such file")
     if path.is_dir():
         raise ReadError("is a folder")
-    digest = _file_hash(path)
+    digest = f"{_file_hash(path)}-p{PARSER_VERSION}"
     existing = store.source_hash(source)
     if existing and existing[1] == digest:
         return "unchanged"
@@ -118,17 +120,39 @@ def embed_new(paragraphs: list[Paragraph], store: Store, embedder):
 
 
 def embedding_texts(text: str, embedder) -> list[str]:
-    """What is embedded for one paragraph: the whole paragraph (in overlapping windows when it
-    is longer than the model's window) and, when it has several sentences, each sentence, so
-    that a finding stated in one sentence of a long paragraph is still found; search keeps the
-    best-matching vector of each paragraph."""
+    """What is embedded for one paragraph; search keeps each paragraph's best-matching vector.
+
+    The whole paragraph (in overlapping windows when longer than the model's window), and,
+    for a paragraph of several sentences or clauses, each clause: inspectors often state a
+    finding in one clause of a long sentence ("Over-optimism about parental capacity to
+    change, along with ..."), and a whole-paragraph vector blurs it.  On the seeds this takes
+    "social workers too optimistic that parents will change" from outside the top 10 to first.
+    """
     from findings.sentences import split_sentences
 
     texts = list(embedder.windows(text))
-    sentences = split_sentences(text)
-    if len(sentences) > 1:
-        texts += [s for s in sentences if len(s) >= 20]
+    pieces = [clause for sentence in split_sentences(text) for clause in clauses(sentence)]
+    if len(pieces) > 1:
+        texts += pieces
     return texts
+
+
+_CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s+[–—-]\s+")
+
+
+def clauses(sentence: str, min_words: int = 4) -> list[str]:
+    """A sentence cut at commas, semicolons, colons and dashes into clauses of min_words or
+    more; a short piece stays with the clause before it."""
+    pieces: list[str] = []
+    for piece in _CLAUSE_BREAK.split(sentence.strip()):
+        if pieces and len(piece.split()) < min_words:
+            pieces[-1] = f"{pieces[-1]}, {piece}"
+        elif piece:
+            pieces.append(piece)
+    if len(pieces) > 1 and len(pieces[0].split()) < min_words:
+        pieces[1] = f"{pieces[0]}, {pieces[1]}"
+        pieces.pop(0)
+    return pieces
 
 
 def _file_hash(path: Path) -> str:

@@ -48,8 +48,8 @@ class Filters:
     report_types: tuple[str, ...] = ()
     judgements: tuple[tuple[str, str], ...] = ()  # (key, grade): e.g. ("care_leavers", "inadequate")
     sections: tuple[str, ...] = ()  # words a section heading contains, e.g. "care leavers"
-    region_of: str | None = None  # councils in the same region as this one
-    neighbours_of: str | None = None  # this council's statistical neighbours
+    region_of: str | None = None  # this council and the others in its region
+    neighbours_of: str | None = None  # this council and its ten statistical neighbours
     include_boilerplate: bool = False
     report_ids: tuple[str, ...] = ()
     exclude_authorities: tuple[str, ...] = field(default=())
@@ -138,7 +138,10 @@ def check_filters(filters: Filters) -> Filters:
 
 def allowed_reports(reports: dict[str, Report], filters: Filters) -> set[str]:
     """Ids of the reports that pass the report-level filters."""
-    from findings.councils import same_region, statistical_neighbours
+    from findings.councils import council, same_region, statistical_neighbours
+
+    def council_name(name: str) -> str:
+        return council(name).name
 
     try:
         filters = check_filters(filters)
@@ -147,7 +150,7 @@ def allowed_reports(reports: dict[str, Report], filters: Filters) -> set[str]:
     councils: set[str] | None = set(filters.authorities) if filters.authorities else None
     for name, expand in ((filters.region_of, same_region), (filters.neighbours_of, statistical_neighbours)):
         if name:
-            group = set(expand(name))
+            group = set(expand(name)) | {council_name(name)}
             councils = group if councils is None else councils & group
     excluded = set(filters.exclude_authorities)
     allowed = set()
@@ -186,9 +189,27 @@ def keyword_terms(query: str) -> list[str]:
     return list(dict.fromkeys(content or words))
 
 
+_DERIVATIONAL = ("ist", "ism", "ic", "al", "ive", "ion", "ity", "ness", "ment", "ful", "ous")
+
+
 def fts_query(terms: list[str]) -> str:
-    """An FTS5 expression that matches any term; quoting keeps FTS syntax characters literal."""
-    return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
+    """An FTS5 expression that matches any term, or a derivational relative of it.
+
+    Quoting keeps FTS syntax characters (`"`, `*`, NEAR, `-`) literal.  The porter stemmer
+    leaves "optimistic" as "optimist" but "optimism" as "optim", so each stem also gets a
+    prefix query without its derivational suffix ("optim*")."""
+    from findings.sentences import stem as _stem
+
+    parts = []
+    for term in terms:
+        parts.append('"' + term.replace('"', '""') + '"')
+        stem = _stem(term)
+        for suffix in _DERIVATIONAL:
+            root = stem[: -len(suffix)]
+            if stem.endswith(suffix) and len(root) >= 4 and root.isalpha():
+                parts.append(f"{root}*")
+                break
+    return " OR ".join(dict.fromkeys(parts))
 
 
 def _paragraph_filter_sql(allowed: set[str], filters: Filters) -> tuple[str, list]:

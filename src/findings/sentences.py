@@ -74,8 +74,12 @@ def _tokenizer() -> PunktSentenceTokenizer:
 
 
 @functools.cache
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
+    """Porter stem (nltk's stemmer needs no data package)."""
     return _stemmer().stem(word)
+
+
+_stem = stem
 
 
 @functools.cache
