@@ -1,0 +1,629 @@
+"""What the Streamlit view (`app.py`) needs that is not a widget: the logic behind the pages.
+
+Building `Filters` from widget values, the selection basket, safe HTML for result cards (report
+text is escaped *before* highlight tags are added, so markup inside a report never renders or
+runs), the collection table, judgement histories and per-year theme counts, upload file names,
+and the two features served by sibling modules that may be absent (`findings.similar`,
+`findings.export`).  Nothing here imports streamlit, so all of it is tested without a browser.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import importlib
+import logging
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TypeVar
+
+from findings.models import (
+    GRADES,
+    JUDGEMENT_KEYS,
+    JUDGEMENT_LABELS,
+    REPORT_TYPES,
+    Hit,
+    Paragraph,
+    Report,
+)
+from findings.readers import MAX_FILE_BYTES, SUPPORTED_SUFFIXES
+from findings.sandbox import safe_upload_name, write_upload
+from findings.search import Filters, keyword_terms
+from findings.sentences import best_spans
+from findings.serialise import citation, date_range, paragraph_label, section_judgement
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+EXAMPLE_QUERIES: tuple[str, ...] = (
+    "domestic abuse over-optimism",
+    "care leavers personal adviser",
+    "management oversight of social work practice",
+    "children missing from home or care",
+    "drift and delay in child protection plans",
+)
+MODES: dict[str, str] = {"hybrid": "Hybrid", "semantic": "Semantic", "keyword": "Keyword"}
+SCOPES: dict[str, str] = {
+    "all": "All councils",
+    "region": "Same region as",
+    "neighbours": "Statistical neighbours of",
+}
+UPLOAD_TYPES: tuple[str, ...] = tuple(s.lstrip(".") for s in SUPPORTED_SUFFIXES)
+UPLOAD_LIMIT_MB = MAX_FILE_BYTES // (1024 * 1024)  # matches server.maxUploadSize in config.toml
+UPLOADS_DIR = "uploads"
+EXPORT_FORMATS: dict[str, tuple[str, str, str]] = {
+    # fmt: (button label, file suffix, MIME type)
+    "docx": (
+        "Word",
+        "docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+    "csv": ("CSV", "csv", "text/csv"),
+    "md": ("Markdown", "md", "text/markdown"),
+    "json": ("JSON", "json", "application/json"),
+}
+# Grades on a 1-4 scale for charts: higher is better; "adequate" (pre-2013) sits with RI.
+GRADE_SCORES: dict[str, int] = {
+    "outstanding": 4,
+    "good": 3,
+    "requires improvement": 2,
+    "adequate": 2,
+    "inadequate": 1,
+}
+GRADE_AXIS: dict[int, str] = {4: "Outstanding", 3: "Good", 2: "RI / adequate", 1: "Inadequate"}
+
+
+def grade_axis_expression() -> str:
+    """A Vega label expression that names the 1-4 grade scores on a chart axis."""
+    expr = "''"
+    for score, label in sorted(GRADE_AXIS.items()):
+        expr = f"datum.value == {score} ? '{label}' : ({expr})"
+    return expr
+
+
+# --- optional sibling modules ------------------------------------------------------------------
+
+
+def optional_module(name: str) -> ModuleType | None:
+    """The module, or None when it is not installed yet (the page then says so)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        logger.info("%s is unavailable: %s", name, exc)
+        return None
+
+
+# --- filters -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FilterForm:
+    """The sidebar's widget values, as the user left them."""
+
+    councils: Sequence[str] = ()
+    years: tuple[int, int] | None = None
+    year_bounds: tuple[int, int] | None = None
+    report_types: Sequence[str] = ()
+    judgement: str | None = None
+    grade: str | None = None
+    scope: str = "all"
+    scope_council: str | None = None
+    include_boilerplate: bool = False
+
+
+def build_filters(form: FilterForm) -> Filters:
+    """Filters for `Library.search`; a year range left at its full extent is no filter."""
+    from_year = to_year = None
+    if form.years and form.year_bounds:
+        if form.years[0] > form.year_bounds[0]:
+            from_year = form.years[0]
+        if form.years[1] < form.year_bounds[1]:
+            to_year = form.years[1]
+    judgements: tuple[tuple[str, str], ...] = ()
+    if form.judgement and form.grade:
+        judgements = ((form.judgement, form.grade),)
+    scoped = form.scope_council if form.scope != "all" else None
+    return Filters(
+        authorities=tuple(form.councils),
+        from_year=from_year,
+        to_year=to_year,
+        report_types=tuple(form.report_types),
+        judgements=judgements,
+        region_of=scoped if form.scope == "region" else None,
+        neighbours_of=scoped if form.scope == "neighbours" else None,
+        include_boilerplate=form.include_boilerplate,
+    )
+
+
+def report_year(report: Report) -> int | None:
+    meta = report.meta
+    when = meta.inspection_start or meta.inspection_end or meta.published
+    return when.year if when else None
+
+
+def fit_range(value: Sequence[int] | None, bounds: tuple[int, int]) -> tuple[int, int]:
+    """A slider's stored (low, high) kept inside bounds that may have moved since (else bounds)."""
+    if not value or len(value) != 2 or value[0] < bounds[0] or value[1] > bounds[1]:
+        return bounds
+    return (int(value[0]), int(value[1]))
+
+
+def year_bounds(reports: Iterable[Report]) -> tuple[int, int] | None:
+    years = [y for y in (report_year(r) for r in reports) if y is not None]
+    return (min(years), max(years)) if years else None
+
+
+def indexed_councils(reports: Iterable[Report]) -> list[str]:
+    return sorted({r.meta.authority for r in reports if r.meta.authority})
+
+
+def report_type_label(key: str) -> str:
+    label = REPORT_TYPES.get(key, key)
+    return label[:1].upper() + label[1:]
+
+
+def judgement_label(key: str) -> str:
+    return JUDGEMENT_LABELS.get(key, key.replace("_", " ").capitalize())
+
+
+JUDGEMENT_OPTIONS: tuple[str, ...] = JUDGEMENT_KEYS
+GRADE_OPTIONS: tuple[str, ...] = GRADES
+
+
+# --- safe HTML for result cards ------------------------------------------------------------------
+
+
+def merge_spans(spans: Iterable[tuple[int, int]], length: int) -> list[tuple[int, int]]:
+    """Spans clipped to [0, length], sorted, with overlaps and touching spans merged."""
+    clipped = sorted((max(0, s), min(length, e)) for s, e in spans if min(length, e) > max(0, s))
+    merged: list[tuple[int, int]] = []
+    for start, end in clipped:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def highlight_html(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """`text` as HTML with each span in <mark>: every piece is escaped before any tag is added."""
+    out: list[str] = []
+    position = 0
+    for start, end in merge_spans(spans, len(text)):
+        out.append(_escape(text[position:start]))
+        out.append(f"<mark>{_escape(text[start:end])}</mark>")
+        position = end
+    out.append(_escape(text[position:]))
+    return "".join(out)
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=True).replace("\n", "<br>")
+
+
+def paragraph_html(paragraph: Paragraph, query: str | None) -> str:
+    spans = best_spans(paragraph.text, query, k=3) if query and query.strip() else []
+    return highlight_html(paragraph.text, spans)
+
+
+@dataclass(frozen=True)
+class Card:
+    """What one result card shows; every field is plain text until `card_html` escapes it."""
+
+    paragraph_id: str
+    council: str
+    report_type: str
+    dates: str
+    where: str
+    grade: str | None
+    citation: str
+    body_html: str  # already escaped, with <mark> highlights
+
+
+def card_from_hit(hit: Hit, query: str) -> Card:
+    return card_for(hit.paragraph, hit.report, query, hit.citation, hit.section_grade)
+
+
+def card_for(
+    paragraph: Paragraph,
+    report: Report,
+    query: str | None = None,
+    cite: str | None = None,
+    grade: str | None = None,
+) -> Card:
+    meta = report.meta
+    if grade is None:
+        key = section_judgement(paragraph.section)
+        grade = meta.judgements.get(key) if key else None
+    dates = date_range(meta.inspection_start, meta.inspection_end)
+    if not dates and meta.published:
+        dates = f"published {date_range(meta.published, None)}"
+    where = paragraph_label(paragraph)
+    if paragraph.section and paragraph.number is not None:
+        where = f"{where} · {paragraph.section}"
+    return Card(
+        paragraph_id=paragraph.id,
+        council=meta.authority or report.id,
+        report_type=report_type_label(meta.report_type),
+        dates=dates or "dates unknown",
+        where=where,
+        grade=grade,
+        citation=cite or citation(report, paragraph),
+        body_html=paragraph_html(paragraph, query),
+    )
+
+
+def card_html(card: Card, rank: int | None = None) -> str:
+    e = html.escape
+    number = f"{rank}. " if rank is not None else ""
+    grade = (
+        f'<span class="grade grade-{_slug(card.grade)}">{e(card.grade)}</span>' if card.grade else ""
+    )
+    return (
+        '<div class="card">'
+        f'<div class="card-head"><b>{number}{e(card.council)}</b> · {e(card.report_type)} · '
+        f"{e(card.dates)} {grade}</div>"
+        f'<div class="card-where">{e(card.where)}</div>'
+        f'<div class="card-text">{card.body_html}</div>'
+        f'<div class="card-cite">{e(card.citation)}</div>'
+        "</div>"
+    )
+
+
+def heading_html(text: str) -> str:
+    return f"<h4>{html.escape(text)}</h4>"
+
+
+def context_html(paragraphs: Sequence[Paragraph], target_id: str, query: str | None) -> str:
+    """A paragraph among its neighbours; the target is outlined and highlighted."""
+    parts = []
+    for p in paragraphs:
+        label = html.escape(paragraph_label(p))
+        body = paragraph_html(p, query) if p.id == target_id else _escape(p.text)
+        cls = "ctx ctx-target" if p.id == target_id else "ctx"
+        parts.append(f'<div class="{cls}"><span class="ctx-label">{label}</span> {body}</div>')
+    return "".join(parts)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+CARD_CSS = """<style>
+.card {border:1px solid #d9d9e3;border-radius:8px;padding:0.7rem 0.9rem;margin:0.2rem 0 0.3rem 0;}
+.card-head {font-size:1.0rem;}
+.card-where {color:#555;font-size:0.85rem;margin:0.15rem 0 0.35rem 0;}
+.card-text {line-height:1.5;}
+.card-text mark, .ctx mark {background:#fff0a8;padding:0 1px;}
+.card-cite {color:#444;font-size:0.8rem;margin-top:0.4rem;font-style:italic;}
+.grade {white-space:nowrap;font-size:0.75rem;border-radius:4px;padding:1px 6px;margin-left:4px;background:#eee;}
+.grade-outstanding {background:#cde8ff;} .grade-good {background:#d6f5d6;}
+.grade-requires-improvement, .grade-adequate {background:#fff0c2;}
+.grade-inadequate {background:#ffd6d6;}
+.ctx {padding:0.3rem 0.5rem;margin:0.2rem 0;color:#444;font-size:0.9rem;}
+.ctx-target {border-left:4px solid #f5b400;background:#fffbea;color:#111;}
+.ctx-label {font-size:0.75rem;color:#777;}
+table.facts {font-size:0.85rem;border-collapse:collapse;margin-bottom:0.4rem;}
+table.facts th {text-align:left;color:#555;padding:1px 12px 1px 0;font-weight:normal;}
+</style>"""
+
+
+# --- paragraphs and context --------------------------------------------------------------------
+
+
+def lookup(store: Any, paragraph_id: str) -> tuple[Paragraph, Report] | None:
+    """The stored paragraph and its report, or None if it has since been removed."""
+    rowid = store.rowid_of(paragraph_id)
+    if rowid is None:
+        return None
+    paragraph = store.paragraphs_by_rowid([rowid]).get(rowid)
+    report = store.report(paragraph.report_id) if paragraph else None
+    return (paragraph, report) if paragraph and report else None
+
+
+@dataclass(frozen=True)
+class Context:
+    report: Report
+    paragraphs: tuple[Paragraph, ...]
+    target_id: str
+
+
+def paragraph_context(store: Any, paragraph_id: str, around: int = 2) -> Context | None:
+    found = lookup(store, paragraph_id)
+    if found is None:
+        return None
+    _, report = found
+    paragraphs = store.paragraphs(report.id)
+    index = next(i for i, p in enumerate(paragraphs) if p.id == paragraph_id)
+    window = paragraphs[max(0, index - around) : index + around + 1]
+    return Context(report, tuple(window), paragraph_id)
+
+
+def report_facts(report: Report) -> list[tuple[str, str]]:
+    """(label, value) lines describing a report, for the "Show in report" panel."""
+    meta = report.meta
+    facts = [
+        ("Council", meta.authority or "unknown"),
+        ("Type", report_type_label(meta.report_type)),
+        ("Inspection", date_range(meta.inspection_start, meta.inspection_end) or "unknown"),
+        ("Published", date_range(meta.published, None) or "unknown"),
+    ]
+    if meta.lead_inspector:
+        facts.append(("Lead inspector", meta.lead_inspector))
+    facts += [(judgement_label(k), g) for k, g in sorted(meta.judgements.items(), key=_judgement_order)]
+    facts.append(("Source", Path(report.source).name))
+    return facts
+
+
+def facts_html(facts: Sequence[tuple[str, str]]) -> str:
+    rows = "".join(
+        f"<tr><th>{html.escape(label)}</th><td>{html.escape(value)}</td></tr>" for label, value in facts
+    )
+    return f'<table class="facts">{rows}</table>'
+
+
+def _judgement_order(item: tuple[str, str]) -> int:
+    key = item[0]
+    return JUDGEMENT_KEYS.index(key) if key in JUDGEMENT_KEYS else len(JUDGEMENT_KEYS)
+
+
+# --- the selection basket ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Selected:
+    """One paragraph in the selection, with the query that found it (for exports)."""
+
+    paragraph_id: str
+    query: str | None = None
+
+
+def basket_add(basket: list[Selected], paragraph_id: str, query: str | None = None) -> bool:
+    """Append unless already there; True when added."""
+    if any(item.paragraph_id == paragraph_id for item in basket):
+        return False
+    basket.append(Selected(paragraph_id, query or None))
+    return True
+
+
+def basket_remove(basket: list[Selected], paragraph_id: str) -> None:
+    basket[:] = [item for item in basket if item.paragraph_id != paragraph_id]
+
+
+def basket_move(basket: list[Selected], paragraph_id: str, step: int) -> None:
+    """Move an item up (step -1) or down (+1); the ends stay put."""
+    index = next((i for i, item in enumerate(basket) if item.paragraph_id == paragraph_id), None)
+    if index is None:
+        return
+    target = index + step
+    if 0 <= target < len(basket):
+        basket[index], basket[target] = basket[target], basket[index]
+
+
+def basket_ids(basket: Iterable[Selected]) -> set[str]:
+    return {item.paragraph_id for item in basket}
+
+
+def export_items(store: Any, basket: Sequence[Selected], export: ModuleType) -> list[Any]:
+    """`findings.export.ExportItem`s for the basket, in its order; removed paragraphs skipped."""
+    items = []
+    for selected in basket:
+        found = lookup(store, selected.paragraph_id)
+        if found:
+            items.append(export.ExportItem(found[0], found[1], query=selected.query))
+    return items
+
+
+def export_file(store: Any, basket: Sequence[Selected], fmt: str, export: ModuleType) -> bytes:
+    return export.render(export_items(store, basket, export), fmt, title="Findings")
+
+
+def export_file_name(fmt: str) -> str:
+    return f"findings-selection.{EXPORT_FORMATS[fmt][1]}"
+
+
+# --- the collection ----------------------------------------------------------------------------
+
+
+def collection_rows(reports: Iterable[Report]) -> list[dict[str, Any]]:
+    """One row per report for a sortable table: council, type, dates, grades."""
+    rows = []
+    for report in reports:
+        meta = report.meta
+        row: dict[str, Any] = {
+            "id": report.id,
+            "council": meta.authority or "",
+            "type": report_type_label(meta.report_type),
+            "inspection start": meta.inspection_start,
+            "inspection end": meta.inspection_end,
+            "published": meta.published,
+        }
+        for key in JUDGEMENT_KEYS:
+            row[judgement_label(key)] = meta.judgements.get(key, "")
+        row["paragraphs"] = report.paragraph_count
+        rows.append(row)
+    return rows
+
+
+def judgement_history(reports: Iterable[Report], council: str) -> list[dict[str, Any]]:
+    """Dated grades of one council, one row per (report, judgement), scored 1-4."""
+    rows = []
+    for report in reports:
+        meta = report.meta
+        when = meta.inspection_start or meta.inspection_end or meta.published
+        if meta.authority != council or when is None:
+            continue
+        for key, grade in meta.judgements.items():
+            if grade in GRADE_SCORES:
+                rows.append(
+                    {
+                        "date": when,
+                        "judgement": judgement_label(key),
+                        "grade": grade,
+                        "score": GRADE_SCORES[grade],
+                        "report": report.id,
+                    }
+                )
+    return sorted(rows, key=lambda r: (r["date"], r["judgement"]))
+
+
+def history_chart(rows: Sequence[dict[str, Any]]) -> Any:
+    """An Altair line chart of `judgement_history` rows: grades 1-4 named on the y axis."""
+    import altair as alt
+    import pandas as pd
+
+    axis = alt.Axis(values=[1, 2, 3, 4], labelExpr=grade_axis_expression())
+    return (
+        alt.Chart(pd.DataFrame(list(rows)))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("date:T", title="Inspection", axis=alt.Axis(format="%Y")),
+            y=alt.Y("score:Q", title="Grade", scale=alt.Scale(domain=[0.5, 4.5]), axis=axis),
+            color=alt.Color("judgement:N", title="Judgement"),
+            tooltip=["date:T", "judgement:N", "grade:N", "report:N"],
+        )
+    )
+
+
+def theme_match_expression(theme: str) -> str | None:
+    """An FTS5 expression that matches paragraphs containing every word of the theme."""
+    words = keyword_terms(theme)
+    if not words:
+        return None
+    return " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def theme_counts(store: Any, theme: str) -> list[dict[str, Any]]:
+    """Per year: how many reports (any council) have a paragraph with every word of `theme`,
+    beside how many reports of that year are indexed."""
+    expression = theme_match_expression(theme)
+    reports = {r.id: r for r in store.reports()}
+    indexed: dict[int, int] = {}
+    for report in reports.values():
+        year = report_year(report)
+        if year is not None:
+            indexed[year] = indexed.get(year, 0) + 1
+    mentioning: dict[int, set[str]] = {}
+    if expression:
+        rowids = [rowid for rowid, _ in store.keyword_search(expression, 1_000_000)]
+        for paragraph in store.paragraphs_by_rowid(rowids).values():
+            report = reports.get(paragraph.report_id)
+            year = report_year(report) if report else None
+            if year is not None and not paragraph.boilerplate:
+                mentioning.setdefault(year, set()).add(paragraph.report_id)
+    return [
+        {"year": year, "reports mentioning": len(mentioning.get(year, ())), "reports indexed": total}
+        for year, total in sorted(indexed.items())
+    ]
+
+
+# --- uploads -----------------------------------------------------------------------------------
+
+
+def save_upload(folder: Path, name: str, data: bytes) -> Path:
+    """Write an upload under `folder` with a sanitised name (sandbox.write_upload: never follows
+    a symlink, never overwrites); an upload with the same bytes as a stored one reuses it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(data).hexdigest()
+    for existing in sorted(folder.iterdir()):
+        if existing.is_symlink() or not existing.is_file():
+            continue
+        if existing.stat().st_size == len(data) and hashlib.sha256(existing.read_bytes()).hexdigest() == digest:
+            return existing
+    return write_upload(folder, name, data)
+
+
+@dataclass
+class UploadOutcome:
+    """What happened to a batch of uploads, for one line per file on the page."""
+
+    summary_line: str = ""
+    added: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def ingest_uploads(
+    library: Any,
+    uploads: Sequence[tuple[str, bytes]],
+    index_dir: Path,
+    progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
+) -> UploadOutcome:
+    """Save uploads under <index>/uploads and ingest them; unreadable files land in `failed`."""
+    outcome = UploadOutcome()
+    paths: list[Path] = []
+    shown: dict[str, str] = {}
+    for name, data in uploads:
+        safe = safe_upload_name(name)
+        if "." + safe.rpartition(".")[2] not in SUPPORTED_SUFFIXES:
+            outcome.failed.append((name, "unsupported file type (use PDF, text, Markdown or Word .docx)"))
+            continue
+        if len(data) > MAX_FILE_BYTES:
+            outcome.failed.append((name, f"over the {UPLOAD_LIMIT_MB} MB limit"))
+            continue
+        path = save_upload(index_dir / UPLOADS_DIR, name, data)
+        paths.append(path)
+        shown[str(path)] = name
+    if paths:
+        summary = library.ingest(paths, progress=progress)
+        outcome.summary_line = summary.line()
+        outcome.added = [shown.get(p, p) for p in summary.added + summary.replaced]
+        outcome.unchanged = [shown.get(p, p) for p in summary.unchanged]
+        outcome.failed += [(shown.get(p, p), reason) for p, reason in summary.failed]
+        for path, _ in summary.failed:
+            Path(path).unlink(missing_ok=True)  # keep uploads/ to files that are indexed
+    if outcome.failed and not outcome.summary_line:
+        outcome.summary_line = f"0 added, {len(outcome.failed)} failed"
+    return outcome
+
+
+def outcome_messages(outcome: UploadOutcome) -> list[tuple[str, str]]:
+    """(streamlit element name, text) lines that report an upload batch on the page."""
+    lines = [("warning" if outcome.failed else "success", f"Ingest: {outcome.summary_line}.")]
+    lines += [("error", f"{name}: {reason}") for name, reason in outcome.failed]
+    return lines
+
+
+# --- progress ----------------------------------------------------------------------------------
+
+
+def progress_wrapper(
+    report: Callable[[float, str], None],
+) -> Callable[[Iterable[T]], Iterator[T]]:
+    """A `progress=` callable for `Library.ingest` that calls report(fraction, text) per file."""
+
+    def wrap(items: Iterable[T]) -> Iterator[T]:
+        items = list(items)
+        total = max(len(items), 1)
+        for done, item in enumerate(items):
+            report(done / total, f"Indexing {Path(str(item)).name} ({done + 1} of {len(items)})")
+            yield item
+        report(1.0, f"Indexed {len(items)} files")
+
+    return wrap
+
+
+# --- similar findings --------------------------------------------------------------------------
+
+
+SIMILAR_SCOPES: dict[str, str] = {
+    "all": "All other councils",
+    "neighbours": "Statistical neighbours",
+    "region": "Same region",
+}
+
+
+def similar_groups(library: Any, paragraph_id: str, scope: str, similar: ModuleType) -> list[Any]:
+    """Findings like this paragraph in other councils, grouped by council."""
+    return similar.similar(
+        library,
+        paragraph_id,
+        k=10,
+        per_council=3,
+        neighbours=scope == "neighbours",
+        region=scope == "region",
+    )

@@ -1,0 +1,337 @@
+"""The web app: `findings.webapp` unit tests, then the real `app.py` driven by Streamlit's AppTest.
+
+The AppTest tests (marked `model`) start the app on a temporary index: the first run builds it
+from seeds/ with the real model (once per session, in `seeded_index_folder`); every test then
+works on its own copy of that folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from findings import webapp as wa
+from findings.config import Settings
+from findings.library import Library
+from findings.models import Paragraph, Report, ReportMeta
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app.py"
+P9 = "blackburn-with-darwen-2022-ilacs:p9"
+P9_CITATION = (
+    "Blackburn with Darwen, inspection of local authority children's services, "
+    "24 January-4 February 2022, paragraph 9"
+)
+XSS_REPORT = """Blackpool Council
+
+Inspection of Blackpool local authority children's services
+
+Inspection dates: 1 March to 5 March 2021
+
+1. Managers wrote <script>alert(1)</script> in the case file that supervision was irregular.
+
+2. Some records held <img src=x onerror=alert(1)> markup instead of a plan for the child.
+"""
+
+
+# --- pure parts (no model) ---------------------------------------------------------------------
+
+
+def test_report_text_is_escaped_before_highlighting():
+    text = 'A <script>alert(1)</script> B. <img src=x onerror=alert(1)> & "q".'
+    out = wa.highlight_html(text, [(0, 15), (10, 27)])
+    assert "<script" not in out and "<img" not in out
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out
+    assert "&lt;img src=x onerror=alert(1)&gt;" in out
+    assert out.count("<mark>") == 1  # overlapping spans merged, then wrapped once
+    assert out.replace("<mark>", "").replace("</mark>", "") == wa.highlight_html(text, [])
+
+
+def test_card_escapes_every_field():
+    meta = ReportMeta(authority="<b>Evil</b>", report_type="sif", judgements={"in_care": "good"})
+    report = Report("r", "/x/r.txt", "h", meta)
+    paragraph = Paragraph("r", "p1", 1, "numbered", "Children in care <i>", None, 0, "<svg onload=x>")
+    out = wa.card_html(wa.card_for(paragraph, report, "svg"))
+    assert "<b>Evil" not in out and "<i>" not in out and "<svg" not in out
+    assert "&lt;svg onload=x&gt;" in out
+    assert "good" in out  # the section's judgement grade
+
+
+def test_filters_from_widget_values():
+    form = wa.FilterForm(
+        councils=["Blackpool"], years=(2012, 2022), year_bounds=(2012, 2022),
+        report_types=["sif"], judgement="in_care", grade="good", scope="neighbours",
+        scope_council="Blackpool",
+    )
+    filters = wa.build_filters(form)
+    assert filters.authorities == ("Blackpool",)
+    assert (filters.from_year, filters.to_year) == (None, None)  # full range is no filter
+    assert filters.judgements == (("in_care", "good"),)
+    assert filters.neighbours_of == "Blackpool" and filters.region_of is None
+    narrowed = wa.build_filters(wa.FilterForm(years=(2015, 2022), year_bounds=(2012, 2022), grade="good"))
+    assert (narrowed.from_year, narrowed.to_year) == (2015, None)
+    assert narrowed.judgements == ()  # a grade without a judgement is no filter
+
+
+def test_basket_add_remove_reorder():
+    basket: list[wa.Selected] = []
+    assert wa.basket_add(basket, "a", "q") and wa.basket_add(basket, "b") and wa.basket_add(basket, "c")
+    assert not wa.basket_add(basket, "a")
+    wa.basket_move(basket, "c", -1)
+    wa.basket_move(basket, "a", -1)  # already first: stays
+    assert [s.paragraph_id for s in basket] == ["a", "c", "b"]
+    wa.basket_remove(basket, "c")
+    assert [s.paragraph_id for s in basket] == ["a", "b"] and basket[0].query == "q"
+
+
+@pytest.mark.parametrize(
+    ("given", "safe"),
+    [
+        ("../../etc/passwd.md", "passwd.md"),
+        ("C:\\Users\\me\\Ofsted Report (final).PDF", "Ofsted Report -final.pdf"),
+        ("/abs/path/.hidden.txt", "hidden.txt"),
+        ("..", "upload"),
+        ("rapport é.docx", "rapport.docx"),
+    ],
+)
+def test_upload_names_never_carry_a_path(given, safe):
+    assert wa.safe_upload_name(given) == safe
+
+
+def test_save_upload_never_overwrites(tmp_path):
+    first = wa.save_upload(tmp_path, "../r.txt", b"one")
+    assert first == tmp_path / "r.txt"
+    assert wa.save_upload(tmp_path, "r.txt", b"one") == first  # same bytes: same file
+    second = wa.save_upload(tmp_path, "r.txt", b"two")
+    assert second == tmp_path / "r-2.txt" and first.read_bytes() == b"one"
+
+
+def test_save_upload_never_writes_through_a_symlink(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    (uploads / "report.txt").symlink_to(outside / "report.txt")  # dangling
+    saved = wa.save_upload(uploads, "report.txt", b"data")
+    assert saved.parent == uploads and not saved.is_symlink()
+    assert not (outside / "report.txt").exists()
+
+
+def test_bad_uploads_are_reported_not_raised(tmp_path):
+    library = Library(Settings(tmp_path / "index", "unused"), embed=False)
+    outcome = wa.ingest_uploads(
+        library,
+        [("notes.exe", b"MZ"), ("empty.txt", b""), ("broken.pdf", b"%PDF-1.4 not really"),
+         ("ok.txt", XSS_REPORT.encode())],
+        tmp_path / "index",
+    )
+    failed = dict(outcome.failed)
+    assert set(failed) == {"notes.exe", "empty.txt", "broken.pdf"}
+    assert "unsupported" in failed["notes.exe"]
+    assert outcome.added == ["ok.txt"]  # named as the user knows it
+    assert sorted(p.name for p in (tmp_path / "index" / "uploads").iterdir()) == ["ok.txt"]
+    assert [r.meta.authority for r in library.store.reports()] == ["Blackpool"]
+
+
+def test_judgement_history_and_grade_axis():
+    from datetime import date
+
+    def report(rid: str, when: date, grades: dict[str, str]) -> Report:
+        return Report(rid, rid, "h", ReportMeta("Blackpool", "sif", inspection_start=when, judgements=grades))
+
+    rows = wa.judgement_history(
+        [report("b", date(2018, 1, 1), {"overall_effectiveness": "good"}),
+         report("a", date(2012, 1, 1), {"overall_effectiveness": "inadequate", "lscb": "adequate"})],
+        "Blackpool",
+    )
+    assert [(r["date"].year, r["score"]) for r in rows if r["judgement"] == "Overall effectiveness"] == [
+        (2012, 1), (2018, 3)]
+    assert "datum.value == 4 ? 'Outstanding'" in wa.grade_axis_expression()
+
+
+# --- the real app (AppTest, real model) ---------------------------------------------------------
+
+
+def seeded_index_folder(tmp_path_factory) -> tuple[Path, dict]:
+    """<basetemp>/seeded-index as the app's first run built it, and what that run showed.
+
+    Built once per session by running app.py on an empty FINDINGS_INDEX; later callers (also
+    tests/test_browser.py) reuse the folder.
+    """
+    from streamlit.testing.v1 import AppTest
+
+    folder = tmp_path_factory.getbasetemp() / "seeded-index"
+    record = folder.with_suffix(".json")
+    if not record.exists():
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("FINDINGS_INDEX", str(folder))
+            at = AppTest.from_file(str(APP), default_timeout=1200).run()
+        shown = {
+            "exceptions": [e.value for e in at.exception],
+            "progress_bars": len(at.get("progress")),
+            "success": [s.value for s in at.success],
+        }
+        record.write_text(json.dumps(shown))
+    return folder, json.loads(record.read_text())
+
+
+@pytest.fixture
+def app(tmp_path_factory, tmp_path, monkeypatch):
+    """app.py started on a private copy of the seeded index, already run once."""
+    from streamlit.testing.v1 import AppTest
+
+    seeded, _ = seeded_index_folder(tmp_path_factory)
+    folder = tmp_path / "index"
+    shutil.copytree(seeded, folder)
+    monkeypatch.setenv("FINDINGS_INDEX", str(folder))
+    at = AppTest.from_file(str(APP), default_timeout=300).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def cards(at) -> list[str]:
+    return [h.value for h in at.html if h.value.startswith('<div class="card">')]
+
+
+def search(at, query: str):
+    at.text_input(key="query").set_value(query).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return cards(at)
+
+
+@pytest.mark.model
+def test_first_run_builds_from_seeds_then_later_runs_reuse_it(app, tmp_path_factory):
+    _, first = seeded_index_folder(tmp_path_factory)
+    assert first["exceptions"] == []
+    assert first["progress_bars"] == 1
+    assert first["success"] == ["Index built: 5 added, 0 replaced, 0 unchanged, 0 failed."]
+    assert not app.get("progress") and not app.success  # the second start builds nothing
+    app.sidebar.radio(key="page").set_value("Collection").run()
+    table = app.dataframe[0].value
+    assert len(table) == 5
+    assert set(table["council"]) == {"Blackburn with Darwen", "Blackpool"}
+
+
+@pytest.mark.model
+def test_example_query_puts_the_known_finding_first(app):
+    app.button(key="example:domestic abuse over-optimism").click().run()
+    assert app.text_input(key="query").value == "domestic abuse over-optimism"
+    found = cards(app)
+    assert len(found) == 10
+    first = found[0]
+    assert "Blackburn with Darwen" in first and "paragraph 9" in first
+    assert "24 January-4 February 2022" in first and "requires improvement" in first
+    assert "<mark>Over-optimism about parental capacity to change" in first
+    assert P9_CITATION.replace("'", "&#x27;") in first
+
+
+@pytest.mark.model
+def test_filters_narrow_the_results(app):
+    everything = search(app, "domestic abuse over-optimism")
+    assert any("Blackburn with Darwen" in c for c in everything)
+    app.sidebar.multiselect(key="f_councils").set_value(["Blackpool"]).run()
+    blackpool = cards(app)
+    assert blackpool and all("<b>" in c and "Blackpool</b>" in c for c in blackpool)
+    app.sidebar.multiselect(key="f_councils").set_value([]).run()
+    app.sidebar.multiselect(key="f_types").set_value(["sif"]).run()
+    sif = cards(app)
+    assert sif and all("Single inspection framework inspection" in c for c in sif)
+    app.sidebar.slider(key="f_years").set_value((2020, 2022)).run()
+    assert not cards(app) and app.warning  # SIF 2017 and after 2020: nothing, said so
+
+
+@pytest.mark.model
+def test_similar_findings_and_context_open_inline(app):
+    search(app, "domestic abuse over-optimism")
+    app.toggle(key=f"sim:{P9}").set_value(True).run()
+    assert not app.exception, [e.value for e in app.exception]
+    headings = [h.value for h in app.html if h.value.startswith("<h4>")]
+    assert headings == ["<h4>Blackpool</h4>"]  # the one other council among the seeds
+    assert len(cards(app)) > 10
+    app.toggle(key=f"ctx:{P9}").set_value(True).run()
+    context = [h.value for h in app.html if 'class="ctx' in h.value]
+    assert len(context) == 1 and "paragraph 8" in context[0] and "paragraph 10" in context[0]
+    assert any("Lead inspector" in h.value for h in app.html)
+
+
+@pytest.mark.model
+def test_selection_survives_searches_reorders_and_exports(app, monkeypatch):
+    from docx import Document
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    search(app, "domestic abuse over-optimism")
+    app.button(key=f"add:{P9}").click().run()
+    search(app, "care leavers personal adviser")
+    kept_across_searches = len(app.session_state["basket"])
+    first_card_id = next(k for k in (b.key for b in app.button) if k and k.startswith("add:"))
+    app.button(key=first_card_id).click().run()
+    basket = list(app.session_state["basket"])
+    assert [s.paragraph_id for s in basket] == [P9, first_card_id.removeprefix("add:")]
+    assert basket[0].query == "domestic abuse over-optimism" and kept_across_searches == 1
+
+    downloads: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def capture(self, data, mimetype, kind, filename=None):
+        downloads[filename] = data
+        return original(self, data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", capture)
+    app.sidebar.radio(key="page").set_value("Selection").run()
+    assert not app.exception, [e.value for e in app.exception]
+    labels = [b.proto.label for b in app.get("download_button")]
+    assert labels == ["Word", "CSV", "Markdown", "JSON"]
+    assert set(downloads) == {f"findings-selection.{s}" for s in ("docx", "csv", "md", "json")}
+
+    word = Document(io.BytesIO(downloads["findings-selection.docx"]))
+    assert P9_CITATION in [p.text for p in word.paragraphs]
+    rows = list(csv.DictReader(io.StringIO(downloads["findings-selection.csv"].decode("utf-8-sig"))))
+    assert rows[0]["citation"] == P9_CITATION and len(rows) == 2
+    assert P9_CITATION in downloads["findings-selection.md"].decode()
+    assert json.loads(downloads["findings-selection.json"])[0]["citation"] == P9_CITATION
+
+    app.button(key=f"down:{P9}").click().run()
+    assert app.session_state["basket"][1].paragraph_id == P9
+    app.button(key=f"remove:{P9}").click().run()
+    assert [s.paragraph_id for s in app.session_state["basket"]] == [basket[1].paragraph_id]
+    app.sidebar.radio(key="page").set_value("Search").run()
+    assert app.text_input(key="query").value == "care leavers personal adviser"  # kept
+
+
+@pytest.mark.model
+def test_markup_in_a_report_is_shown_as_text(app, tmp_path, embedder):
+    source = tmp_path / "xss.txt"
+    source.write_text(XSS_REPORT)
+    Library(Settings(tmp_path / "index", embedder.name), embedder=embedder).ingest([source])
+    app.radio(key="mode").set_value("keyword").run()
+    found = search(app, "alert onerror script supervision")
+    xss = [c for c in found if "Blackpool" in c and "alert(1)" in c]
+    assert len(xss) == 2
+    joined = "".join(xss)
+    assert "<script" not in joined and "<img" not in joined
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in joined
+    assert "&lt;img src=x onerror=alert(1)&gt;" in joined
+
+
+@pytest.mark.model
+def test_collection_charts_and_removal(app, tmp_path):
+    from findings.store import Store
+
+    app.sidebar.radio(key="page").set_value("Collection").run()
+    app.selectbox(key="history_council").set_value("Blackpool").run()
+    assert len(app.get("vega_lite_chart")) == 1  # the judgement history
+    app.text_input(key="theme").set_value("domestic abuse").run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert len(app.get("vega_lite_chart")) == 2  # and the theme per year
+    counts = wa.theme_counts(Store(tmp_path / "index"), "domestic abuse")
+    # Blackpool 2012 writes "domestic violence"; the 2017 SIF and the 2022 ILACS say "domestic abuse".
+    assert {c["year"]: c["reports mentioning"] for c in counts} == {2012: 0, 2017: 1, 2022: 1}
+    app.selectbox(key="remove_choice").set_value("blackburn-with-darwen-2022-press-release").run()
+    app.button(key="remove_go").click().run()
+    assert [s.value for s in app.success] == ["Removed blackburn-with-darwen-2022-press-release."]
+    assert len(app.dataframe[0].value) == 4
