@@ -16,7 +16,8 @@ from pathlib import Path
 
 from findings.metadata import extract_metadata
 from findings.models import Paragraph, Report, ReportMeta
-from findings.readers import SUPPORTED_SUFFIXES, ReadError, read_pages
+from findings.readers import SUPPORTED_SUFFIXES, ReadError
+from findings.sandbox import read_pages_limited
 from findings.split import split_pages
 from findings.store import Store, text_hash, with_report_id
 
@@ -92,7 +93,7 @@ def ingest_file(path: Path, source: str, store: Store, embedder=None) -> str:
     existing = store.source_hash(source)
     if existing and existing[1] == digest:
         return "unchanged"
-    pages = read_pages(path)
+    pages = read_pages_limited(path)
     drafts = split_pages(pages)
     if not drafts:
         raise ReadError("no paragraphs found in the text")

@@ -50,19 +50,25 @@ class Library:
 
     def vectors(self):
         """The FAISS index for the current model, rebuilt from stored vectors when stale."""
-        from findings.vectors import VectorIndex, VectorIndexError
+        from findings.vectors import IndexMissing, VectorIndex, VectorIndexError, read_manifest
 
-        generation = self.store.generation
         with self._lock:
+            # Read under the lock: a thread holding an older generation must not write it back.
+            generation = self.store.generation
             if self._vectors is not None and self._vectors_generation == generation:
                 return self._vectors
             folder = self.settings.index_dir
             embedder = self.embedder
             try:
                 index = VectorIndex.load(folder, embedder.name, embedder.dim)
-                if _read_state(folder).get("generation") != generation:
+                state = _read_state(folder)
+                # The files must be the very ones built for this generation: an older, intact
+                # pair (restored from a backup, say) would map ids to the wrong paragraphs.
+                if state.get("generation") != generation or state.get("sha256") != read_manifest(folder).sha256:
                     raise VectorIndexError("stale")
             except VectorIndexError as exc:
+                if str(exc) != "stale" and not isinstance(exc, IndexMissing):
+                    logger.warning("%s Rebuilding it from the vectors stored in the database.", exc)
                 missing = self.store.unembedded_count(embedder.name)
                 if missing:
                     raise StoreError(
@@ -85,9 +91,21 @@ class Library:
 
             matrix = np.zeros((0, self.embedder.dim), dtype=np.float32)
         index = VectorIndex.build(ids, matrix, model=self.embedder.name)
-        index.save(self.settings.index_dir)
-        _write_state(self.settings.index_dir, {"generation": generation, "model": self.embedder.name})
+        manifest = index.save(self.settings.index_dir)
+        _write_state(
+            self.settings.index_dir,
+            {"generation": generation, "model": self.embedder.name, "sha256": manifest.sha256},
+        )
         return index
+
+    def reports_by_id(self):
+        """Every stored report by id (cached per store generation: search needs them all)."""
+        generation = self.store.generation
+        cached = getattr(self, "_reports", None)
+        if cached is None or cached[0] != generation:
+            cached = (generation, {r.id: r for r in self.store.reports()})
+            self._reports = cached
+        return cached[1]
 
     def boilerplate_free_rowids(self):
         """Rowids of all paragraphs that are not boilerplate (cached per store generation)."""

@@ -13,6 +13,8 @@ import hashlib
 import json
 import logging
 import sqlite3
+import threading
+import weakref
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -118,8 +120,14 @@ class StoreError(Exception):
     """A problem with the index folder that the user can fix; one sentence."""
 
 
+class _Connection(sqlite3.Connection):
+    """A plain sqlite3 connection that can be weakly referenced (for `Store.close`)."""
+
+
 class Store:
-    """The database under an index folder. Safe to share between threads (one lock per write)."""
+    """The database under an index folder.  Safe to share between threads: each thread gets
+    its own connection (`db`), so one thread's transaction never sees or swallows another's
+    statements; WAL lets readers go on while an ingest writes."""
 
     def __init__(self, folder: str | Path, create: bool = True) -> None:
         self.folder = Path(folder)
@@ -127,17 +135,32 @@ class Store:
         if not self.path.exists() and not create:
             raise StoreError(f"no index at {self.folder}: run `findings ingest PATH` first")
         self.folder.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._connections: weakref.WeakSet[_Connection] = weakref.WeakSet()
         try:
-            self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            self.db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"the index database {self.path} cannot be opened ({exc})") from exc
 
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection (opened on first use; closed when the thread ends)."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(
+                self.path, check_same_thread=False, isolation_level=None, timeout=30, factory=_Connection
+            )
+            connection.execute("PRAGMA foreign_keys=ON")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            self._local.connection = connection
+            self._connections.add(connection)
+        return connection
+
     def close(self) -> None:
-        self.db.close()
+        for connection in list(self._connections):
+            connection.close()
+        self._local = threading.local()
 
     # --- schema -----------------------------------------------------------------------------
 
@@ -149,6 +172,8 @@ class Store:
             )
         for number in range(version, len(MIGRATIONS)):
             with self.transaction():
+                if self.db.execute("PRAGMA user_version").fetchone()[0] > number:
+                    continue  # another connection migrated while this one waited for the lock
                 for statement in _statements(MIGRATIONS[number]):
                     self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {number + 1}")

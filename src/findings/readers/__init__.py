@@ -35,8 +35,9 @@ def clean_text(text: str) -> str:
     return _BULLETS.sub("- ", text)
 
 
-def read_pages(path: str | Path) -> list[Page]:
-    """Read a report into pages of text; raises ReadError for anything unreadable."""
+def check_file(path: str | Path) -> str:
+    """The file's lower-case suffix, after the checks that need no parsing (type, size);
+    raises ReadError."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -49,6 +50,13 @@ def read_pages(path: str | Path) -> list[Page]:
         raise ReadError("the file is empty (0 bytes)")
     if size > MAX_FILE_BYTES:
         raise ReadError(f"the file is {size / 1e6:.0f} MB, over the {MAX_FILE_BYTES // 1_000_000} MB limit")
+    return suffix
+
+
+def read_pages(path: str | Path) -> list[Page]:
+    """Read a report into pages of text; raises ReadError for anything unreadable."""
+    path = Path(path)
+    suffix = check_file(path)
     if suffix == ".pdf":
         from findings.readers.pdf import read_pdf
 

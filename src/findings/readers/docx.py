@@ -11,10 +11,11 @@ from findings.readers import ReadError, clean_text
 
 def read_docx(path: Path) -> list[Page]:
     import docx  # python-docx
+    from docx.opc.exceptions import PackageNotFoundError
 
     try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, PackageNotFoundError) as exc:
         raise ReadError("not a valid Word .docx file (damaged, or another format renamed)") from exc
     lines: list[str] = []
     for block in document.element.body.iterchildren():

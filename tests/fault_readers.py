@@ -1,0 +1,24 @@
+"""Readers that misbehave on purpose, run by the sandbox's worker in tests/test_faults.py."""
+
+from __future__ import annotations
+
+import os
+import time
+
+
+def hog_memory(path):
+    """Allocates without end, as a decompression bomb would."""
+    blocks = []
+    while True:
+        blocks.append(bytearray(64 * 1024 * 1024))
+
+
+def sleep_forever(path):
+    """Never returns, as a reader caught in a loop would."""
+    while True:
+        time.sleep(1)
+
+
+def segfault(path):
+    """Dies as a C library with a bad pointer would."""
+    os.kill(os.getpid(), 11)
