@@ -1,11 +1,11 @@
 # Two commands do all the set-up on a fresh machine (Python 3.11, package registry only):
-#   make run    - install, index seeds/ and answer a first search
+#   make run    - install, then start the web app (it indexes seeds/ on first run)
 #   make test   - install with test extras and run the whole test suite
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install app clean
+.PHONY: run demo test install browser-deps clean
 
 $(BIN)/findings: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,11 +16,14 @@ $(BIN)/findings: pyproject.toml
 install: $(BIN)/findings
 
 run: install
+	$(BIN)/streamlit run app.py
+
+demo: install
 	$(BIN)/findings ingest seeds/
 	$(BIN)/findings search "domestic abuse over-optimism" -k 5
 
-app: install
-	$(BIN)/streamlit run app.py
+browser-deps:  # Debian's headless Chromium for tests/test_browser.py (needs root)
+	apt-get update && apt-get install -y --no-install-recommends chromium
 
 test: install
 	$(BIN)/python -m pytest

@@ -111,14 +111,22 @@ def normalise(text: str) -> tuple[str, list[int]]:
 
 def _split(text: str) -> tuple[list[str], list[tuple[int, int]]]:
     """The normalised sentences of `text`, and each one's (start, end) in `text`."""
+    sentences, spans = _split_cached(text)
+    return list(sentences), list(spans)
+
+
+@functools.lru_cache(maxsize=8192)
+def _split_cached(text: str) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
+    # Cached: Punkt runs through nltk's regex-with-timeout wrapper at about 2 ms a paragraph,
+    # and search highlights the same paragraphs again and again (paging, app re-runs).
     normalised, offsets = normalise(text)
     if not normalised:
-        return [], []
+        return (), ()
     spans = list(_tokenizer().span_tokenize(normalised))
     if len(spans) > 1 and _LIST_MARKER.fullmatch(normalised[slice(*spans[0])]):
         spans[:2] = [(spans[0][0], spans[1][1])]
-    sentences = [normalised[start:end] for start, end in spans]
-    return sentences, [(offsets[start], offsets[end - 1] + 1) for start, end in spans]
+    sentences = tuple(normalised[start:end] for start, end in spans)
+    return sentences, tuple((offsets[start], offsets[end - 1] + 1) for start, end in spans)
 
 
 def split_sentences(text: str) -> list[str]:

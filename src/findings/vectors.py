@@ -172,8 +172,45 @@ class VectorIndex:
 
     @property
     def ids(self) -> np.ndarray:
-        """The ids held, in insertion order."""
-        return _faiss().vector_to_array(self._index.id_map).astype(np.int64)
+        """The ids held, in insertion order (cached until the next add or remove; read-only)."""
+        cached = getattr(self, "_ids", None)
+        if cached is None or cached.shape[0] != len(self):
+            cached = _faiss().vector_to_array(self._index.id_map).astype(np.int64)
+            cached.flags.writeable = False
+            self._ids = cached
+        return cached
+
+    def search_masked(self, query: np.ndarray, k: int, mask: np.ndarray) -> SearchResult:
+        """The k nearest ids and scores for one query (dim,) among the vectors whose position
+        (in the order of `ids`) is True in `mask`.
+
+        The mask goes to FAISS as a bitmap over the inner index's positions, which costs one bit
+        a vector to build instead of the hash set an id selector needs."""
+        faiss = _faiss()
+        mask = np.asarray(mask, dtype=bool).reshape(-1)
+        if mask.shape[0] != len(self):
+            raise ValueError(f"the mask has {mask.shape[0]} entries for {len(self)} vectors")
+        selected = int(mask.sum())
+        k = max(0, min(int(k), selected))
+        if k == 0:
+            return SearchResult(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+        query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
+        bits = np.packbits(mask, bitorder="little")
+        selector = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits))  # n is in bytes
+        if self.index_type == "hnsw":
+            params = faiss.SearchParametersHNSW(sel=selector, efSearch=self.ef_search or HNSW_EF_SEARCH)
+        else:
+            params = faiss.SearchParameters(sel=selector)
+        scores, positions = self._index.index.search(query, k, params=params)
+        keep = positions[0] >= 0
+        return SearchResult(self.ids[positions[0][keep]], scores[0][keep])
+
+    def reconstruct_batch(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of these ids (every id must be in the index)."""
+        ids = np.ascontiguousarray(ids, dtype=np.int64).reshape(-1)
+        if ids.size == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._index.reconstruct_batch(ids)
 
     @property
     def ef_search(self) -> int | None:
