@@ -24,6 +24,7 @@ from pathlib import Path
 
 from findings.errors import QueryError
 from findings.models import REPORT_TYPES, Hit, Paragraph, Report
+from findings.search import find_paragraph
 from findings.serialise import citation, date_range, paragraph_label
 
 logger = logging.getLogger(__name__)
@@ -60,13 +61,7 @@ def items_from_ids(library, ids: Sequence[str], query: str | None = None) -> lis
     store = library.store
     items: list[ExportItem] = []
     for paragraph_id in dict.fromkeys(ids):
-        rowid = store.rowid_of(paragraph_id)
-        if rowid is None:
-            raise QueryError(
-                f"no paragraph with id '{paragraph_id}' (see `findings paragraphs REPORT_ID`)"
-            )
-        paragraph = store.paragraphs_by_rowid([rowid])[rowid]
-        report = store.report(paragraph.report_id)
+        _, paragraph, report = find_paragraph(store, paragraph_id)
         items.append(ExportItem(paragraph, report, query))
     return items
 

@@ -83,6 +83,15 @@ def search(library, query: str, k: int = 10, mode: str = "hybrid", filters: Filt
     return _hits(library, query, ranked[:k], reports)
 
 
+def find_paragraph(store, paragraph_id: str) -> tuple[int, Paragraph, Report]:
+    """(rowid, paragraph, report) for a paragraph id; QueryError naming an unknown id."""
+    rowid = store.rowid_of(paragraph_id)
+    if rowid is None:
+        raise QueryError(f"no paragraph with id '{paragraph_id}' (see `findings paragraphs REPORT_ID`)")
+    paragraph = store.paragraphs_by_rowid([rowid])[rowid]
+    return rowid, paragraph, store.report(paragraph.report_id)
+
+
 # --- checks -------------------------------------------------------------------------------
 
 

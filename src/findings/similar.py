@@ -25,6 +25,7 @@ from findings.search import (
     _faiss_search,
     _paragraph_filter_sql,
     allowed_reports,
+    find_paragraph,
 )
 from findings.serialise import citation, section_judgement
 from findings.store import paragraph_rowid
@@ -114,13 +115,7 @@ def resolve_source(library, source: str) -> Source:
     source = source.strip()
     if _PARAGRAPH_ID.match(source):
         store = library.store
-        rowid = store.rowid_of(source)
-        if rowid is None:
-            raise QueryError(
-                f"no paragraph with id '{source}' (see `findings paragraphs REPORT_ID`)"
-            )
-        paragraph = store.paragraphs_by_rowid([rowid])[rowid]
-        report = store.report(paragraph.report_id)
+        rowid, paragraph, report = find_paragraph(store, source)
         vector = _stored_vector(library, rowid)
         if vector is None:
             logger.info("%s has no stored vector for this model; embedding its text", source)
