@@ -1,4 +1,5 @@
-"""The findings web app, a thin view over `findings.library` and `findings.webapp`.
+"""The findings web app: a thin view over `findings.library`, `findings.webapp` (search,
+cards, basket) and `findings.collection` (reports, charts, uploads).
 
 `streamlit run app.py` serves the index in $FINDINGS_INDEX (default ./index), first building it
 from seeds/ when it is empty.
@@ -11,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from findings import collection
 from findings import webapp as wa
 from findings.config import Settings
 from findings.councils import all_councils
@@ -205,7 +207,7 @@ def selection_page(library: Library) -> None:
 def collection_page(library: Library) -> None:
     st.title("Collection")
     reports = library.store.reports()
-    st.dataframe(pd.DataFrame(wa.collection_rows(reports)), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(collection.collection_rows(reports)), hide_index=True, width="stretch")
     history_chart(reports)
     theme_chart(library)
     upload_form(library)
@@ -218,11 +220,11 @@ def history_chart(reports) -> None:
     if not councils:
         return
     council = st.selectbox("Council", councils, key="history_council")
-    rows = wa.judgement_history(reports, council)
+    rows = collection.judgement_history(reports, council)
     if not rows:
         st.caption(f"No dated judgements for {council}.")
         return
-    st.altair_chart(wa.history_chart(rows), width="stretch")
+    st.altair_chart(collection.history_chart(rows), width="stretch")
 
 
 def theme_chart(library: Library) -> None:
@@ -231,7 +233,7 @@ def theme_chart(library: Library) -> None:
                           placeholder="e.g. domestic abuse")
     if not theme.strip():
         return
-    counts = wa.theme_counts(library.store, theme)
+    counts = collection.theme_counts(library.store, theme)
     if not counts:
         st.caption("No dated reports yet.")
         return
@@ -243,19 +245,19 @@ def upload_form(library: Library) -> None:
     st.subheader("Add reports")
     st.session_state.setdefault("upload_round", 0)
     files = st.file_uploader(
-        f"PDF, text, Markdown or Word (.docx); up to {wa.UPLOAD_LIMIT_MB} MB each",
-        type=list(wa.UPLOAD_TYPES), accept_multiple_files=True, key=f"upload:{st.session_state.upload_round}",
+        f"PDF, text, Markdown or Word (.docx); up to {collection.UPLOAD_LIMIT_MB} MB each",
+        type=list(collection.UPLOAD_TYPES), accept_multiple_files=True, key=f"upload:{st.session_state.upload_round}",
     )
     if not st.button("Add to index", disabled=not files, key="upload_go"):
         return
     bar = st.progress(0.0, text="Saving")
     try:
-        outcome = wa.ingest_uploads(library, [(f.name, f.getvalue()) for f in files], library.settings.index_dir,
+        outcome = collection.ingest_uploads(library, [(f.name, f.getvalue()) for f in files], library.settings.index_dir,
                                     progress=wa.progress_wrapper(lambda f, t: bar.progress(f, text=t)))
     except USER_ERRORS as exc:
         st.error(str(exc))
         return
-    st.session_state.flash = wa.outcome_messages(outcome)
+    st.session_state.flash = collection.outcome_messages(outcome)
     st.session_state.upload_round += 1
     st.rerun()
 

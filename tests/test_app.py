@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from findings import webapp as wa
+from findings import collection, webapp as wa
 from findings.config import Settings
 from findings.library import Library
 from findings.models import Paragraph, Report, ReportMeta
@@ -100,14 +100,14 @@ def test_basket_add_remove_reorder():
     ],
 )
 def test_upload_names_never_carry_a_path(given, safe):
-    assert wa.safe_upload_name(given) == safe
+    assert collection.safe_upload_name(given) == safe
 
 
 def test_save_upload_never_overwrites(tmp_path):
-    first = wa.save_upload(tmp_path, "../r.txt", b"one")
+    first = collection.save_upload(tmp_path, "../r.txt", b"one")
     assert first == tmp_path / "r.txt"
-    assert wa.save_upload(tmp_path, "r.txt", b"one") == first  # same bytes: same file
-    second = wa.save_upload(tmp_path, "r.txt", b"two")
+    assert collection.save_upload(tmp_path, "r.txt", b"one") == first  # same bytes: same file
+    second = collection.save_upload(tmp_path, "r.txt", b"two")
     assert second == tmp_path / "r-2.txt" and first.read_bytes() == b"one"
 
 
@@ -117,14 +117,14 @@ def test_save_upload_never_writes_through_a_symlink(tmp_path):
     uploads = tmp_path / "uploads"
     uploads.mkdir()
     (uploads / "report.txt").symlink_to(outside / "report.txt")  # dangling
-    saved = wa.save_upload(uploads, "report.txt", b"data")
+    saved = collection.save_upload(uploads, "report.txt", b"data")
     assert saved.parent == uploads and not saved.is_symlink()
     assert not (outside / "report.txt").exists()
 
 
 def test_bad_uploads_are_reported_not_raised(tmp_path):
     library = Library(Settings(tmp_path / "index", "unused"), embed=False)
-    outcome = wa.ingest_uploads(
+    outcome = collection.ingest_uploads(
         library,
         [("notes.exe", b"MZ"), ("empty.txt", b""), ("broken.pdf", b"%PDF-1.4 not really"),
          ("ok.txt", XSS_REPORT.encode())],
@@ -144,14 +144,14 @@ def test_judgement_history_and_grade_axis():
     def report(rid: str, when: date, grades: dict[str, str]) -> Report:
         return Report(rid, rid, "h", ReportMeta("Blackpool", "sif", inspection_start=when, judgements=grades))
 
-    rows = wa.judgement_history(
+    rows = collection.judgement_history(
         [report("b", date(2018, 1, 1), {"overall_effectiveness": "good"}),
          report("a", date(2012, 1, 1), {"overall_effectiveness": "inadequate", "lscb": "adequate"})],
         "Blackpool",
     )
     assert [(r["date"].year, r["score"]) for r in rows if r["judgement"] == "Overall effectiveness"] == [
         (2012, 1), (2018, 3)]
-    assert "datum.value == 4 ? 'Outstanding'" in wa.grade_axis_expression()
+    assert "datum.value == 4 ? 'Outstanding'" in collection.grade_axis_expression()
 
 
 # --- the real app (AppTest, real model) ---------------------------------------------------------
@@ -328,7 +328,7 @@ def test_collection_charts_and_removal(app, tmp_path):
     app.text_input(key="theme").set_value("domestic abuse").run()
     assert not app.exception, [e.value for e in app.exception]
     assert len(app.get("vega_lite_chart")) == 2  # and the theme per year
-    counts = wa.theme_counts(Store(tmp_path / "index"), "domestic abuse")
+    counts = collection.theme_counts(Store(tmp_path / "index"), "domestic abuse")
     # Blackpool 2012 writes "domestic violence"; the 2017 SIF and the 2022 ILACS say "domestic abuse".
     assert {c["year"]: c["reports mentioning"] for c in counts} == {2012: 0, 2017: 1, 2022: 1}
     app.selectbox(key="remove_choice").set_value("blackburn-with-darwen-2022-press-release").run()

@@ -2,20 +2,18 @@
 
 Building `Filters` from widget values, the selection basket, safe HTML for result cards (report
 text is escaped *before* highlight tags are added, so markup inside a report never renders or
-runs), the collection table, judgement histories and per-year theme counts, upload file names,
-and the two features served by sibling modules that may be absent (`findings.similar`,
+runs), and the two features served by sibling modules that may be absent (`findings.similar`,
 `findings.export`).  Nothing here imports streamlit, so all of it is tested without a browser.
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
 import importlib
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
@@ -29,9 +27,7 @@ from findings.models import (
     Paragraph,
     Report,
 )
-from findings.readers import MAX_FILE_BYTES, SUPPORTED_SUFFIXES
-from findings.sandbox import safe_upload_name, write_upload
-from findings.search import Filters, keyword_terms
+from findings.search import Filters
 from findings.sentences import best_spans
 from findings.serialise import citation, date_range, paragraph_label, section_judgement
 
@@ -52,9 +48,6 @@ SCOPES: dict[str, str] = {
     "region": "Same region as",
     "neighbours": "Statistical neighbours of",
 }
-UPLOAD_TYPES: tuple[str, ...] = tuple(s.lstrip(".") for s in SUPPORTED_SUFFIXES)
-UPLOAD_LIMIT_MB = MAX_FILE_BYTES // (1024 * 1024)  # matches server.maxUploadSize in config.toml
-UPLOADS_DIR = "uploads"
 EXPORT_FORMATS: dict[str, tuple[str, str, str]] = {
     # fmt: (button label, file suffix, MIME type)
     "docx": (
@@ -66,25 +59,6 @@ EXPORT_FORMATS: dict[str, tuple[str, str, str]] = {
     "md": ("Markdown", "md", "text/markdown"),
     "json": ("JSON", "json", "application/json"),
 }
-# Grades on a 1-4 scale for charts: higher is better; "adequate" (pre-2013) sits with RI.
-GRADE_SCORES: dict[str, int] = {
-    "outstanding": 4,
-    "good": 3,
-    "requires improvement": 2,
-    "adequate": 2,
-    "inadequate": 1,
-}
-GRADE_AXIS: dict[int, str] = {4: "Outstanding", 3: "Good", 2: "RI / adequate", 1: "Inadequate"}
-
-
-def grade_axis_expression() -> str:
-    """A Vega label expression that names the 1-4 grade scores on a chart axis."""
-    expr = "''"
-    for score, label in sorted(GRADE_AXIS.items()):
-        expr = f"datum.value == {score} ? '{label}' : ({expr})"
-    return expr
-
-
 # --- optional sibling modules ------------------------------------------------------------------
 
 
@@ -424,168 +398,6 @@ def export_file(store: Any, basket: Sequence[Selected], fmt: str, export: Module
 
 def export_file_name(fmt: str) -> str:
     return f"findings-selection.{EXPORT_FORMATS[fmt][1]}"
-
-
-# --- the collection ----------------------------------------------------------------------------
-
-
-def collection_rows(reports: Iterable[Report]) -> list[dict[str, Any]]:
-    """One row per report for a sortable table: council, type, dates, grades."""
-    rows = []
-    for report in reports:
-        meta = report.meta
-        row: dict[str, Any] = {
-            "id": report.id,
-            "council": meta.authority or "",
-            "type": report_type_label(meta.report_type),
-            "inspection start": meta.inspection_start,
-            "inspection end": meta.inspection_end,
-            "published": meta.published,
-        }
-        for key in JUDGEMENT_KEYS:
-            row[judgement_label(key)] = meta.judgements.get(key, "")
-        row["paragraphs"] = report.paragraph_count
-        rows.append(row)
-    return rows
-
-
-def judgement_history(reports: Iterable[Report], council: str) -> list[dict[str, Any]]:
-    """Dated grades of one council, one row per (report, judgement), scored 1-4."""
-    rows = []
-    for report in reports:
-        meta = report.meta
-        when = meta.inspection_start or meta.inspection_end or meta.published
-        if meta.authority != council or when is None:
-            continue
-        for key, grade in meta.judgements.items():
-            if grade in GRADE_SCORES:
-                rows.append(
-                    {
-                        "date": when,
-                        "judgement": judgement_label(key),
-                        "grade": grade,
-                        "score": GRADE_SCORES[grade],
-                        "report": report.id,
-                    }
-                )
-    return sorted(rows, key=lambda r: (r["date"], r["judgement"]))
-
-
-def history_chart(rows: Sequence[dict[str, Any]]) -> Any:
-    """An Altair line chart of `judgement_history` rows: grades 1-4 named on the y axis."""
-    import altair as alt
-    import pandas as pd
-
-    axis = alt.Axis(values=[1, 2, 3, 4], labelExpr=grade_axis_expression())
-    return (
-        alt.Chart(pd.DataFrame(list(rows)))
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("date:T", title="Inspection", axis=alt.Axis(format="%Y")),
-            y=alt.Y("score:Q", title="Grade", scale=alt.Scale(domain=[0.5, 4.5]), axis=axis),
-            color=alt.Color("judgement:N", title="Judgement"),
-            tooltip=["date:T", "judgement:N", "grade:N", "report:N"],
-        )
-    )
-
-
-def theme_match_expression(theme: str) -> str | None:
-    """An FTS5 expression that matches paragraphs containing every word of the theme."""
-    words = keyword_terms(theme)
-    if not words:
-        return None
-    return " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
-
-
-def theme_counts(store: Any, theme: str) -> list[dict[str, Any]]:
-    """Per year: how many reports (any council) have a paragraph with every word of `theme`,
-    beside how many reports of that year are indexed."""
-    expression = theme_match_expression(theme)
-    reports = {r.id: r for r in store.reports()}
-    indexed: dict[int, int] = {}
-    for report in reports.values():
-        year = report_year(report)
-        if year is not None:
-            indexed[year] = indexed.get(year, 0) + 1
-    mentioning: dict[int, set[str]] = {}
-    if expression:
-        rowids = [rowid for rowid, _ in store.keyword_search(expression, 1_000_000)]
-        for paragraph in store.paragraphs_by_rowid(rowids).values():
-            report = reports.get(paragraph.report_id)
-            year = report_year(report) if report else None
-            if year is not None and not paragraph.boilerplate:
-                mentioning.setdefault(year, set()).add(paragraph.report_id)
-    return [
-        {"year": year, "reports mentioning": len(mentioning.get(year, ())), "reports indexed": total}
-        for year, total in sorted(indexed.items())
-    ]
-
-
-# --- uploads -----------------------------------------------------------------------------------
-
-
-def save_upload(folder: Path, name: str, data: bytes) -> Path:
-    """Write an upload under `folder` with a sanitised name (sandbox.write_upload: never follows
-    a symlink, never overwrites); an upload with the same bytes as a stored one reuses it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256(data).hexdigest()
-    for existing in sorted(folder.iterdir()):
-        if existing.is_symlink() or not existing.is_file():
-            continue
-        if existing.stat().st_size == len(data) and hashlib.sha256(existing.read_bytes()).hexdigest() == digest:
-            return existing
-    return write_upload(folder, name, data)
-
-
-@dataclass
-class UploadOutcome:
-    """What happened to a batch of uploads, for one line per file on the page."""
-
-    summary_line: str = ""
-    added: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
-
-
-def ingest_uploads(
-    library: Any,
-    uploads: Sequence[tuple[str, bytes]],
-    index_dir: Path,
-    progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
-) -> UploadOutcome:
-    """Save uploads under <index>/uploads and ingest them; unreadable files land in `failed`."""
-    outcome = UploadOutcome()
-    paths: list[Path] = []
-    shown: dict[str, str] = {}
-    for name, data in uploads:
-        safe = safe_upload_name(name)
-        if "." + safe.rpartition(".")[2] not in SUPPORTED_SUFFIXES:
-            outcome.failed.append((name, "unsupported file type (use PDF, text, Markdown or Word .docx)"))
-            continue
-        if len(data) > MAX_FILE_BYTES:
-            outcome.failed.append((name, f"over the {UPLOAD_LIMIT_MB} MB limit"))
-            continue
-        path = save_upload(index_dir / UPLOADS_DIR, name, data)
-        paths.append(path)
-        shown[str(path)] = name
-    if paths:
-        summary = library.ingest(paths, progress=progress)
-        outcome.summary_line = summary.line()
-        outcome.added = [shown.get(p, p) for p in summary.added + summary.replaced]
-        outcome.unchanged = [shown.get(p, p) for p in summary.unchanged]
-        outcome.failed += [(shown.get(p, p), reason) for p, reason in summary.failed]
-        for path, _ in summary.failed:
-            Path(path).unlink(missing_ok=True)  # keep uploads/ to files that are indexed
-    if outcome.failed and not outcome.summary_line:
-        outcome.summary_line = f"0 added, {len(outcome.failed)} failed"
-    return outcome
-
-
-def outcome_messages(outcome: UploadOutcome) -> list[tuple[str, str]]:
-    """(streamlit element name, text) lines that report an upload batch on the page."""
-    lines = [("warning" if outcome.failed else "success", f"Ingest: {outcome.summary_line}.")]
-    lines += [("error", f"{name}: {reason}") for name, reason in outcome.failed]
-    return lines
 
 
 # --- progress ----------------------------------------------------------------------------------

@@ -1,0 +1,201 @@
+"""The Collection page's logic: the reports table, judgement histories, a theme over the
+years, and adding reports by upload (saved under <index>/uploads through `sandbox.write_upload`,
+so a name from the browser can never point outside that folder).  No streamlit import here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from findings.models import JUDGEMENT_KEYS, Report
+from findings.readers import MAX_FILE_BYTES, SUPPORTED_SUFFIXES
+from findings.sandbox import safe_upload_name, write_upload
+from findings.search import keyword_terms
+from findings.webapp import judgement_label, report_type_label, report_year
+
+UPLOAD_TYPES: tuple[str, ...] = tuple(s.lstrip(".") for s in SUPPORTED_SUFFIXES)
+UPLOAD_LIMIT_MB = MAX_FILE_BYTES // (1024 * 1024)  # matches server.maxUploadSize in config.toml
+UPLOADS_DIR = "uploads"
+# Grades on a 1-4 scale for charts: higher is better; "adequate" (pre-2013) sits with RI.
+GRADE_SCORES: dict[str, int] = {
+    "outstanding": 4,
+    "good": 3,
+    "requires improvement": 2,
+    "adequate": 2,
+    "inadequate": 1,
+}
+GRADE_AXIS: dict[int, str] = {4: "Outstanding", 3: "Good", 2: "RI / adequate", 1: "Inadequate"}
+
+
+def grade_axis_expression() -> str:
+    """A Vega label expression that names the 1-4 grade scores on a chart axis."""
+    expr = "''"
+    for score, label in sorted(GRADE_AXIS.items()):
+        expr = f"datum.value == {score} ? '{label}' : ({expr})"
+    return expr
+
+
+# --- the collection ----------------------------------------------------------------------------
+
+
+def collection_rows(reports: Iterable[Report]) -> list[dict[str, Any]]:
+    """One row per report for a sortable table: council, type, dates, grades."""
+    rows = []
+    for report in reports:
+        meta = report.meta
+        row: dict[str, Any] = {
+            "id": report.id,
+            "council": meta.authority or "",
+            "type": report_type_label(meta.report_type),
+            "inspection start": meta.inspection_start,
+            "inspection end": meta.inspection_end,
+            "published": meta.published,
+        }
+        for key in JUDGEMENT_KEYS:
+            row[judgement_label(key)] = meta.judgements.get(key, "")
+        row["paragraphs"] = report.paragraph_count
+        rows.append(row)
+    return rows
+
+
+def judgement_history(reports: Iterable[Report], council: str) -> list[dict[str, Any]]:
+    """Dated grades of one council, one row per (report, judgement), scored 1-4."""
+    rows = []
+    for report in reports:
+        meta = report.meta
+        when = meta.inspection_start or meta.inspection_end or meta.published
+        if meta.authority != council or when is None:
+            continue
+        for key, grade in meta.judgements.items():
+            if grade in GRADE_SCORES:
+                rows.append(
+                    {
+                        "date": when,
+                        "judgement": judgement_label(key),
+                        "grade": grade,
+                        "score": GRADE_SCORES[grade],
+                        "report": report.id,
+                    }
+                )
+    return sorted(rows, key=lambda r: (r["date"], r["judgement"]))
+
+
+def history_chart(rows: Sequence[dict[str, Any]]) -> Any:
+    """An Altair line chart of `judgement_history` rows: grades 1-4 named on the y axis."""
+    import altair as alt
+    import pandas as pd
+
+    axis = alt.Axis(values=[1, 2, 3, 4], labelExpr=grade_axis_expression())
+    return (
+        alt.Chart(pd.DataFrame(list(rows)))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("date:T", title="Inspection", axis=alt.Axis(format="%Y")),
+            y=alt.Y("score:Q", title="Grade", scale=alt.Scale(domain=[0.5, 4.5]), axis=axis),
+            color=alt.Color("judgement:N", title="Judgement"),
+            tooltip=["date:T", "judgement:N", "grade:N", "report:N"],
+        )
+    )
+
+
+def theme_match_expression(theme: str) -> str | None:
+    """An FTS5 expression that matches paragraphs containing every word of the theme."""
+    words = keyword_terms(theme)
+    if not words:
+        return None
+    return " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def theme_counts(store: Any, theme: str) -> list[dict[str, Any]]:
+    """Per year: how many reports (any council) have a paragraph with every word of `theme`,
+    beside how many reports of that year are indexed."""
+    expression = theme_match_expression(theme)
+    reports = {r.id: r for r in store.reports()}
+    indexed: dict[int, int] = {}
+    for report in reports.values():
+        year = report_year(report)
+        if year is not None:
+            indexed[year] = indexed.get(year, 0) + 1
+    mentioning: dict[int, set[str]] = {}
+    if expression:
+        rowids = [rowid for rowid, _ in store.keyword_search(expression, 1_000_000)]
+        for paragraph in store.paragraphs_by_rowid(rowids).values():
+            report = reports.get(paragraph.report_id)
+            year = report_year(report) if report else None
+            if year is not None and not paragraph.boilerplate:
+                mentioning.setdefault(year, set()).add(paragraph.report_id)
+    return [
+        {"year": year, "reports mentioning": len(mentioning.get(year, ())), "reports indexed": total}
+        for year, total in sorted(indexed.items())
+    ]
+
+
+# --- uploads -----------------------------------------------------------------------------------
+
+
+def save_upload(folder: Path, name: str, data: bytes) -> Path:
+    """Write an upload under `folder` with a sanitised name (sandbox.write_upload: never follows
+    a symlink, never overwrites); an upload with the same bytes as a stored one reuses it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(data).hexdigest()
+    for existing in sorted(folder.iterdir()):
+        if existing.is_symlink() or not existing.is_file():
+            continue
+        if existing.stat().st_size == len(data) and hashlib.sha256(existing.read_bytes()).hexdigest() == digest:
+            return existing
+    return write_upload(folder, name, data)
+
+
+@dataclass
+class UploadOutcome:
+    """What happened to a batch of uploads, for one line per file on the page."""
+
+    summary_line: str = ""
+    added: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def ingest_uploads(
+    library: Any,
+    uploads: Sequence[tuple[str, bytes]],
+    index_dir: Path,
+    progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
+) -> UploadOutcome:
+    """Save uploads under <index>/uploads and ingest them; unreadable files land in `failed`."""
+    outcome = UploadOutcome()
+    paths: list[Path] = []
+    shown: dict[str, str] = {}
+    for name, data in uploads:
+        safe = safe_upload_name(name)
+        if "." + safe.rpartition(".")[2] not in SUPPORTED_SUFFIXES:
+            outcome.failed.append((name, "unsupported file type (use PDF, text, Markdown or Word .docx)"))
+            continue
+        if len(data) > MAX_FILE_BYTES:
+            outcome.failed.append((name, f"over the {UPLOAD_LIMIT_MB} MB limit"))
+            continue
+        path = save_upload(index_dir / UPLOADS_DIR, name, data)
+        paths.append(path)
+        shown[str(path)] = name
+    if paths:
+        summary = library.ingest(paths, progress=progress)
+        outcome.summary_line = summary.line()
+        outcome.added = [shown.get(p, p) for p in summary.added + summary.replaced]
+        outcome.unchanged = [shown.get(p, p) for p in summary.unchanged]
+        outcome.failed += [(shown.get(p, p), reason) for p, reason in summary.failed]
+        for path, _ in summary.failed:
+            Path(path).unlink(missing_ok=True)  # keep uploads/ to files that are indexed
+    if outcome.failed and not outcome.summary_line:
+        outcome.summary_line = f"0 added, {len(outcome.failed)} failed"
+    return outcome
+
+
+def outcome_messages(outcome: UploadOutcome) -> list[tuple[str, str]]:
+    """(streamlit element name, text) lines that report an upload batch on the page."""
+    lines = [("warning" if outcome.failed else "success", f"Ingest: {outcome.summary_line}.")]
+    lines += [("error", f"{name}: {reason}") for name, reason in outcome.failed]
+    return lines
