@@ -1,5 +1,4 @@
-"""The findings web app: a thin view over `findings.library`, `findings.webapp` (search,
-cards, basket) and `findings.collection` (reports, charts, uploads).
+"""The findings web app: a thin view over findings.library, .webapp and .collection.
 
 `streamlit run app.py` serves the index in $FINDINGS_INDEX (default ./index), first building it
 from seeds/ when it is empty.
