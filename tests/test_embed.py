@@ -20,6 +20,8 @@ from fakes import FakeEmbedder
 
 from findings.embed import (
     DEFAULT_MODEL,
+    Embedder,
+    EmbedError,
     ModelNotFound,
     content_hash,
     make_windows,
@@ -210,3 +212,23 @@ def test_loading_needs_no_network():
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == f"{DEFAULT_MODEL} (1, 384)"
+
+
+@pytest.mark.model
+def test_another_model_folder_is_selectable_by_path(embedder, tmp_path):
+    import shutil
+
+    copy = Path(shutil.copytree(resolve_model(DEFAULT_MODEL), tmp_path / "minilm-copy"))
+    other = Embedder(copy)
+    assert other.name == f"minilm-copy@{copy.resolve()}"  # not mistaken for the default
+    text = "Children in care are visited regularly."
+    np.testing.assert_allclose(other.encode_query(text), embedder.encode_query(text), atol=1e-6)
+
+
+@pytest.mark.model
+def test_a_folder_without_a_model_gives_one_sentence(embedder, tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(EmbedError) as caught:
+        Embedder(tmp_path / "empty")
+    message = str(caught.value)
+    assert str(tmp_path / "empty") in message and message.count(". ") == 0
