@@ -232,3 +232,19 @@ def test_a_folder_without_a_model_gives_one_sentence(embedder, tmp_path):
         Embedder(tmp_path / "empty")
     message = str(caught.value)
     assert str(tmp_path / "empty") in message and message.count(". ") == 0
+
+
+def test_a_model_name_resolves_from_the_local_hugging_face_cache_only(tmp_path, monkeypatch):
+    import huggingface_hub.constants
+
+    from findings.embed import ModelNotFound, _resolve
+
+    snapshot = tmp_path / "models--org--tiny" / "snapshots" / "abc123"
+    snapshot.mkdir(parents=True)
+    (tmp_path / "models--org--tiny" / "refs").mkdir()
+    (tmp_path / "models--org--tiny" / "refs" / "main").write_text("abc123")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    resolved = _resolve("org/tiny")
+    assert (resolved.path, resolved.name) == (str(snapshot), "org/tiny")
+    with pytest.raises(ModelNotFound, match="never downloads models"):
+        _resolve("org/not-cached")

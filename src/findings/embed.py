@@ -113,20 +113,29 @@ def _resolve(name_or_path: str | os.PathLike[str]) -> ResolvedModel:
         return ResolvedModel(str(folder), f"{folder.name}@{folder}")
     if folder.exists():
         raise ModelNotFound(f"The model path {text} is a file, not a model folder.")
-    _go_offline()
-    from huggingface_hub import snapshot_download
-
     candidates = [text] if "/" in text else [f"sentence-transformers/{text}", text]
     for repo_id in candidates:
-        try:
-            path = snapshot_download(repo_id, local_files_only=True)
-        except (OSError, ValueError):  # not cached, or not a valid repo id
-            continue
-        return ResolvedModel(str(path), repo_id)
+        path = _cached_snapshot(repo_id)
+        if path is not None:
+            return ResolvedModel(str(path), repo_id)
     raise ModelNotFound(
         f"Model {text!r} is neither a folder nor in the local Hugging Face cache, and findings "
         "never downloads models; pass the path of a model folder instead."
     )
+
+
+def _cached_snapshot(repo_id: str) -> Path | None:
+    """The folder of a model already in the local Hugging Face cache, read from disk only."""
+    _go_offline()
+    from huggingface_hub.constants import HF_HUB_CACHE
+
+    folder = Path(HF_HUB_CACHE) / ("models--" + repo_id.replace("/", "--"))
+    snapshots = folder / "snapshots"
+    ref = folder / "refs" / "main"
+    if ref.is_file() and (snapshots / ref.read_text().strip()).is_dir():
+        return snapshots / ref.read_text().strip()
+    found = sorted(p for p in snapshots.glob("*") if p.is_dir()) if snapshots.is_dir() else []
+    return found[-1] if found else None
 
 
 def resolve_model(name_or_path: str | os.PathLike[str]) -> str:
