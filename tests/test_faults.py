@@ -412,8 +412,9 @@ def test_a_file_over_the_size_limit_is_refused_before_parsing(tmp_path, suffix):
 
 
 def test_uploads_over_the_size_limit_are_refused_by_the_web_app(tmp_path, monkeypatch):
-    webapp = pytest.importorskip("findings.webapp")
-    monkeypatch.setattr(webapp, "MAX_FILE_BYTES", 1000)
-    outcome = webapp.ingest_uploads(None, [("big.pdf", b"%PDF" + bytes(2000))], tmp_path)
+    from findings import collection
+
+    monkeypatch.setattr(collection, "MAX_FILE_BYTES", 1000)
+    outcome = collection.ingest_uploads(None, [("big.pdf", b"%PDF" + bytes(2000))], tmp_path)
     assert outcome.failed and "limit" in outcome.failed[0][1]
     assert not (tmp_path / "uploads").exists() or not any((tmp_path / "uploads").iterdir())
