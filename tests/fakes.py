@@ -89,3 +89,16 @@ class FakeEmbedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         return self._vector(text)
+
+
+def fake_seed_library(folder):
+    """A Library over the five seeds in `folder`, embedded with the FakeEmbedder."""
+    from pathlib import Path
+
+    from findings.config import Settings
+    from findings.library import Library
+
+    seeds = Path(__file__).resolve().parents[1] / "seeds"
+    library = Library(Settings(index_dir=folder, model="fake"), embedder=FakeEmbedder())
+    assert not library.ingest([seeds]).failed
+    return library

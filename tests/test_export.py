@@ -13,10 +13,9 @@ from pathlib import Path
 import docx
 import pytest
 from click.testing import CliRunner
-from fakes import FakeEmbedder
+from fakes import FakeEmbedder, fake_seed_library
 
 from findings.cli import main
-from findings.config import Settings
 from findings.errors import QueryError
 from findings.export import (
     FIELDS,
@@ -44,10 +43,7 @@ FIVE = (
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory) -> Library:
-    folder = tmp_path_factory.mktemp("export-seeds")
-    library = Library(Settings(index_dir=folder, model="fake"), embedder=FakeEmbedder())
-    assert not library.ingest([SEEDS]).failed
-    return library
+    return fake_seed_library(tmp_path_factory.mktemp("export-seeds"))
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from fakes import FakeEmbedder
+from fakes import FakeEmbedder, fake_seed_library
 
 from findings.cli import main
 from findings.config import Settings
@@ -54,10 +54,7 @@ def add_report(library: Library, authority: str, texts: list[str], year: int = 2
 
 @pytest.fixture(scope="module")
 def seeds_library(tmp_path_factory) -> Library:
-    folder = tmp_path_factory.mktemp("similar-seeds")
-    library = Library(Settings(index_dir=folder, model="fake"), embedder=FakeEmbedder())
-    assert not library.ingest([SEEDS]).failed
-    return library
+    return fake_seed_library(tmp_path_factory.mktemp("similar-seeds"))
 
 
 @pytest.fixture

@@ -256,7 +256,7 @@ def _semantic(library, query: str, allowed: set[str], filters: Filters, pool: in
     if len(index) == 0:
         return []
     vector = library.embedder.encode_query(query)
-    restricted = len(allowed) < len(library.store.report_ids()) or filters.sections
+    restricted = len(allowed) < len(library.reports_by_id()) or filters.sections
     if restricted:
         where, params = _paragraph_filter_sql(allowed, filters)
         rowids = np.array(
@@ -328,6 +328,19 @@ def fuse(semantic: list[tuple[int, float]], keyword: list[tuple[int, float]]) ->
 # --- hits -----------------------------------------------------------------------------------
 
 
+def make_hit(paragraph: Paragraph, report: Report, score: float, highlights) -> Hit:
+    """A hit with its citation and the grade of the judgement its section reports on."""
+    key = section_judgement(paragraph.section)
+    return Hit(
+        paragraph=paragraph,
+        report=report,
+        score=float(score),
+        highlights=tuple(highlights),
+        citation=citation(report, paragraph),
+        section_grade=report.meta.judgements.get(key) if key else None,
+    )
+
+
 def _hits(library, query: str, ranked: list[tuple[int, float]], reports: dict[str, Report]) -> list[Hit]:
     from findings.sentences import best_sentences
 
@@ -338,15 +351,6 @@ def _hits(library, query: str, ranked: list[tuple[int, float]], reports: dict[st
         report = reports.get(paragraph.report_id) if paragraph is not None else None
         if report is None:  # removed, or added by an ingest, since this search began
             continue
-        key = section_judgement(paragraph.section)
-        hits.append(
-            Hit(
-                paragraph=paragraph,
-                report=report,
-                score=float(score),
-                highlights=tuple(best_sentences(paragraph.text, query, k=3)),
-                citation=citation(report, paragraph),
-                section_grade=report.meta.judgements.get(key) if key else None,
-            )
-        )
+        highlights = best_sentences(paragraph.text, query, k=3)
+        hits.append(make_hit(paragraph, report, score, highlights))
     return hits

@@ -26,8 +26,8 @@ from findings.search import (
     _paragraph_filter_sql,
     allowed_reports,
     find_paragraph,
+    make_hit,
 )
-from findings.serialise import citation, section_judgement
 from findings.store import paragraph_rowid
 
 logger = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ def _ranked_groups(
     The FAISS pool is widened until k councils have a match or the allowed vectors run out,
     so one prolific council cannot crowd the others out of a fixed-size pool.
     """
-    reports = {r.id: r for r in library.store.reports()}
+    reports = library.reports_by_id()
     allowed = allowed_reports(reports, filters)
     index = library.vectors()
     if not allowed or len(index) == 0:
@@ -224,16 +224,6 @@ def _group(
         paragraph = paragraphs.get(rowid)
         if paragraph is None:  # removed since the index was read
             continue
-        key = section_judgement(paragraph.section)
         highlights = best_sentences(paragraph.text, found.text, 3, sentence_scores.get(rowid))
-        hits.append(
-            Hit(
-                paragraph=paragraph,
-                report=report,
-                score=float(score),
-                highlights=tuple(highlights),
-                citation=citation(report, paragraph),
-                section_grade=report.meta.judgements.get(key) if key else None,
-            )
-        )
+        hits.append(make_hit(paragraph, report, score, highlights))
     return SimilarGroup(authority=name, hits=tuple(hits))
