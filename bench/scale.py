@@ -37,7 +37,7 @@ def real_vectors(index: Path | None) -> np.ndarray:
         del ids
         return np.array(matrix, dtype=np.float32)
     from findings.embed import Embedder
-    from findings.ingest import embedding_texts
+    from findings.ingest import embedding_parts
     from findings.readers import read_pages
     from findings.split import split_pages
 
@@ -47,7 +47,7 @@ def real_vectors(index: Path | None) -> np.ndarray:
         for path in sorted((ROOT / "seeds").glob("*.*"))
         if path.suffix in {".txt", ".md"}
         for p in split_pages(read_pages(path))
-        for t in embedding_texts(p.text, embedder)
+        for t in embedding_parts(p.text, embedder).texts
     ]
     return embedder.encode(texts)
 

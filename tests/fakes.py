@@ -35,7 +35,8 @@ def _bucket(feature: str, dim: int) -> tuple[int, float]:
 
 
 class FakeEmbedder:
-    """Same interface as `Embedder`: name, dim, max_tokens, encode, encode_query, windows.
+    """Same interface as `Embedder`: name, dim, max_tokens, encode, encode_spans, encode_query,
+    windows.
 
     Tokens are words, so `max_tokens` counts words; set it low to exercise windowing.
     """
@@ -86,6 +87,13 @@ class FakeEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([self._vector(t) for t in texts])
+
+    def encode_spans(self, texts, spans, batch_size: int = 16) -> list[np.ndarray]:
+        """Row 0 each text's vector, then one per (start, end) span: here the span's own words."""
+        texts = list(texts)
+        self.calls.append(len(texts))
+        return [np.stack([self._vector(t)] + [self._vector(t[a:b]) for a, b in s])
+                for t, s in zip(texts, spans, strict=True)]
 
     def encode_query(self, text: str) -> np.ndarray:
         return self._vector(text)

@@ -20,9 +20,11 @@ from fakes import FakeEmbedder
 
 from findings.embed import (
     DEFAULT_MODEL,
+    BATCH_TOKENS,
     Embedder,
     EmbedError,
     ModelNotFound,
+    batches,
     content_hash,
     make_windows,
     regex_split_sentences,
@@ -132,12 +134,27 @@ def test_fake_embedder_puts_shared_words_close(fake_embedder):
     assert rows.dtype == np.float32 and np.allclose(np.linalg.norm(rows, axis=1), 1.0)
 
 
+def test_batches_cover_every_text_in_order_within_the_token_budget():
+    lengths = [256, 256, 200, 130, 90, 64, 40, 12, 12, 10, 10, 10, 9, 8, 4] + [3] * 500
+    calls = batches(lengths, max_texts=128)
+    assert [i for call in calls for i in call] == list(range(len(lengths)))
+    for call in calls:
+        assert len(call) <= 128
+        assert len(call) == 1 or max(lengths[i] for i in call) * len(call) <= BATCH_TOKENS
+    assert len(calls[0]) == BATCH_TOKENS // 256 and len(calls[-1]) > 16  # long texts few, short many
+    shuffled = [3, 300, 3, 3, 300]  # unsorted input still keeps each call within the budget
+    assert all(max(shuffled[i] for i in c) * len(c) <= 1024 or len(c) == 1 for c in batches(shuffled, 64))
+    assert batches([], 16) == []
+
+
 # --- the real model ------------------------------------------------------------------------
 
 
 @pytest.mark.model
 def test_default_model_identity(embedder):
-    assert (embedder.name, embedder.dim, embedder.max_tokens) == (DEFAULT_MODEL, 384, 256)
+    # The default backend is int8 ONNX: its vectors are not torch's, so its name says so.
+    assert embedder.backend == "onnx-int8"
+    assert (embedder.name, embedder.dim, embedder.max_tokens) == (f"{DEFAULT_MODEL}+int8", 384, 256)
 
 
 @pytest.mark.model
@@ -211,7 +228,7 @@ def test_loading_needs_no_network():
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == f"{DEFAULT_MODEL} (1, 384)"
+    assert done.stdout.strip() == f"{DEFAULT_MODEL}+int8 (1, 384)"
 
 
 @pytest.mark.model
@@ -220,7 +237,7 @@ def test_another_model_folder_is_selectable_by_path(embedder, tmp_path):
 
     copy = Path(shutil.copytree(resolve_model(DEFAULT_MODEL), tmp_path / "minilm-copy"))
     other = Embedder(copy)
-    assert other.name == f"minilm-copy@{copy.resolve()}"  # not mistaken for the default
+    assert other.name == f"minilm-copy@{copy.resolve()}+int8"  # not mistaken for the default
     text = "Children in care are visited regularly."
     np.testing.assert_allclose(other.encode_query(text), embedder.encode_query(text), atol=1e-6)
 
@@ -248,3 +265,34 @@ def test_a_model_name_resolves_from_the_local_hugging_face_cache_only(tmp_path, 
     assert (resolved.path, resolved.name) == (str(snapshot), "org/tiny")
     with pytest.raises(ModelNotFound, match="never downloads models"):
         _resolve("org/not-cached")
+
+
+P9 = (
+    "The response to children who experience domestic abuse is inconsistent. Over-optimism about "
+    "parental capacity to change, along with a lack of understanding about the complexities of "
+    "domestic abuse, leads to an over-reliance on written agreements to manage risks."
+)
+
+
+@pytest.mark.model
+def test_encode_spans_gives_the_text_vector_and_clause_vectors_from_one_pass(embedder):
+    clause = "along with a lack of understanding about the complexities of domestic abuse"
+    start = P9.index(clause)
+    whole, pooled = embedder.encode_spans([P9], [[(start, start + len(clause))]])[0]
+    np.testing.assert_allclose(whole, embedder.encode([P9])[0], atol=1e-5)
+    alone = embedder.encode([clause])[0]
+    np.testing.assert_allclose(np.linalg.norm(pooled), 1.0, atol=1e-5)
+    # The pooled vector is the clause's, read in context: nearer the clause read alone than
+    # the paragraph's vector is, and nearer a question about that clause than about another.
+    assert pooled @ alone > whole @ alone + 0.05
+    about_it = embedder.encode_query("complexities of domestic abuse not understood")
+    about_other = embedder.encode_query("children's response to schools")
+    assert pooled @ about_it > pooled @ about_other + 0.2
+
+
+@pytest.mark.model
+def test_a_span_the_model_did_not_read_is_encoded_on_its_own(embedder):
+    text = long_paragraph(400)  # longer than the model's window: the end is truncated
+    tail = text[-60:]
+    rows = embedder.encode_spans([text], [[(len(text) - 60, len(text))]])[0]
+    np.testing.assert_allclose(rows[1], embedder.encode([tail])[0], atol=1e-5)

@@ -55,6 +55,9 @@ def test_missing_faiss_file_is_rebuilt_from_stored_vectors(tmp_path):
         def encode(self, texts, **kwargs):  # the query is encoded with encode_query
             raise AssertionError("re-embedded stored paragraphs")
 
+        def encode_spans(self, texts, spans, **kwargs):
+            raise AssertionError("re-embedded stored paragraphs")
+
     after = [h.paragraph.id for h in Library(Settings.load(tmp_path), embedder=NoEmbedding())
              .search("neglect", mode="semantic")]
     assert after == before

@@ -6,12 +6,13 @@ network.  Other models are chosen by folder path or by a name already in the loc
 cache; a name that is not there fails at once with `ModelNotFound`.
 
 The model runs on one of three backends (`Embedder(backend=...)`, or `$FINDINGS_BACKEND`):
-`onnx` (the default: the model exported once to ONNX and run by ONNX Runtime; the same vectors
-as torch to within 1e-5, about 1.5x faster, and a search process never imports torch), `torch`
-(sentence-transformers itself; also the fallback for a model folder the exporter does not
-handle), and `onnx-int8` (opt-in: about 3x faster than torch, but its vectors move, so it is a
-model of its own, `<name>+int8`, and needs `findings reindex`).  See `embed_onnx` and
-docs/performance.md.
+`onnx-int8` (the default: the model exported once to ONNX, its weights quantized to int8
+per channel, run by ONNX Runtime; about 2x ONNX fp32 and 2.5-3x torch, with the same dev-set
+nDCG@10; its vectors differ slightly from torch's, so it is a model of its own, `<name>+int8`),
+`onnx` (the fp32 export: the same vectors as torch to within 1e-5, so it shares torch's model
+name and indexes) and `torch` (sentence-transformers itself; also the fallback for a model folder
+the exporter does not handle).  Either ONNX backend keeps a search process from importing
+torch.  See `embed_onnx` and docs/performance.md.
 
 torch and sentence-transformers are imported inside functions so that importing this module
 (and `findings --help`) stays instant.
@@ -38,10 +39,16 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-BACKENDS = ("onnx", "torch", "onnx-int8")
-DEFAULT_BACKEND = "onnx"
+BACKENDS = ("onnx-int8", "onnx", "torch")
+DEFAULT_BACKEND = "onnx-int8"
 BACKEND_ENV = "FINDINGS_BACKEND"
 INT8_SUFFIX = "+int8"
+# A model call takes texts of similar length (sorted), up to BATCH_TOKENS padded tokens and
+# BATCH_SIZE texts: on this 2-core machine about 1,000 tokens a call ran fastest for short
+# clauses and full windows alike (ONNX int8: 16 short clauses 11.8k tokens/s, 64 14.3k;
+# 16 mid-length texts 12.0k, 64 10.8k, 256 7.0k; see docs/performance.md).
+BATCH_TOKENS = 1024
+BATCH_SIZE = 128
 MEMO_SIZE = 20_000  # texts whose vectors are remembered across calls (about 30 MB at 384-d)
 _DEFAULT_ALIASES = {DEFAULT_MODEL.lower(), f"sentence-transformers/{DEFAULT_MODEL}".lower()}
 
@@ -240,6 +247,24 @@ def make_windows(
 # ---------------------------------------------------------------------------------------------
 
 
+def batches(lengths: Sequence[int], max_texts: int, max_tokens: int = BATCH_TOKENS) -> list[range]:
+    """Consecutive positions of texts with these token `lengths`, grouped into model calls of
+    at most `max_texts` texts and about `max_tokens` padded tokens (a call holds at least one
+    text).  Sort the texts longest first, so each call pads to its first text."""
+    out: list[range] = []
+    start = 0
+    while start < len(lengths):
+        longest = max(lengths[start], 1)
+        end = start + max(1, min(max_texts, max_tokens // longest))
+        end = min(end, len(lengths))
+        # Unsorted input: shrink the call until its longest text fits the budget.
+        while end - start > 1 and max(lengths[start:end]) * (end - start) > max_tokens:
+            end -= 1
+        out.append(range(start, end))
+        start = end
+    return out
+
+
 class Embedder:
     """A sentence-embedding model loaded from local files.
 
@@ -297,6 +322,10 @@ class Embedder:
         )
         return [len(ids) for ids in encoded["input_ids"]]
 
+    def _lengths(self, texts: Sequence[str]) -> list[int]:
+        """Tokens the model reads for each text: its word pieces and specials, up to the limit."""
+        return [min(n + self._specials, self.max_tokens) for n in self.count_tokens(texts)]
+
     def windows(self, text: str) -> list[str]:
         """`text` as one window, or as overlapping sentence windows each within the limit."""
         return make_windows(
@@ -306,7 +335,7 @@ class Embedder:
     def encode(
         self,
         texts: Sequence[str],
-        batch_size: int = 64,
+        batch_size: int = BATCH_SIZE,
         show_progress: bool = False,
         *,
         length_sorted: bool = True,
@@ -336,13 +365,14 @@ class Embedder:
             else:
                 out[rows] = known
                 self._memo.move_to_end(text)
+        lengths = dict(zip(todo, self._lengths(todo), strict=True))
         if length_sorted:
-            todo.sort(key=len, reverse=True)
+            todo.sort(key=lengths.__getitem__, reverse=True)
         progress = _progress(len(texts), show_progress)
         if progress is not None:
             progress.update(len(texts) - sum(len(rows_of[t]) for t in todo))
-        for start in range(0, len(todo), batch_size):
-            batch = todo[start : start + batch_size]
+        for positions in batches([lengths[t] for t in todo], batch_size):
+            batch = [todo[i] for i in positions]
             matrix = self._encode_batch(batch)
             for text, vector in zip(batch, matrix, strict=True):
                 out[rows_of[text]] = vector
@@ -352,6 +382,68 @@ class Embedder:
         if progress is not None:
             progress.close()
         return out
+
+    def encode_spans(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        batch_size: int = BATCH_SIZE,
+    ) -> list[np.ndarray]:
+        """Each text's vector and its spans' vectors, from one pass of the model over the text.
+
+        For text i, a float32 matrix of unit rows: row 0 is the text's vector (as `encode`
+        gives it), row j + 1 the mean of the model's token states inside character span
+        `spans[i][j]` (start, end) of the text: the span read in the context of the whole
+        text ("late chunking"), at no extra model cost.  A span that holds no whole token of
+        what the model read is encoded on its own instead.  Pass texts within `max_tokens`.
+        """
+        texts = list(texts)
+        if len(spans) != len(texts):
+            raise ValueError("one list of spans is needed for each text")
+        out: list[np.ndarray] = [np.empty((0, self.dim), np.float32)] * len(texts)
+        alone: list[tuple[int, int, str]] = []  # (text, row, span text) encoded on their own
+        lengths = self._lengths(texts)
+        order = sorted(range(len(texts)), key=lengths.__getitem__, reverse=True)
+        for positions in batches([lengths[i] for i in order], batch_size):
+            batch = [order[p] for p in positions]
+            vectors, states, offsets = self._token_states([texts[i] for i in batch])
+            for i, vector, state, offset in zip(batch, vectors, states, offsets, strict=True):
+                lead = len(texts[i]) - len(texts[i].lstrip())
+                rows = [vector]
+                for a, b in spans[i]:
+                    inside = (offset[:, 0] >= a - lead) & (offset[:, 1] <= b - lead)
+                    inside &= offset[:, 1] > offset[:, 0]
+                    if inside.any():
+                        pooled = state[inside].mean(axis=0)
+                        rows.append(pooled / max(float(np.linalg.norm(pooled)), 1e-12))
+                    else:
+                        alone.append((i, len(rows), texts[i][a:b]))
+                        rows.append(vector)
+                out[i] = np.stack(rows).astype(np.float32)
+        if alone:
+            for (i, row, _), vector in zip(alone, self.encode([t for _, _, t in alone])):
+                out[i][row] = vector
+        return out
+
+    def _token_states(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+        """(unit text vectors, token states, token offsets in the stripped text) for a batch."""
+        if self.backend != "torch":
+            return self._model.token_states(texts)
+        import torch
+
+        encoded = self._model.tokenizer(
+            [t.strip() for t in texts], padding=True, truncation=True,
+            max_length=self.max_tokens, return_offsets_mapping=True, return_tensors="pt",
+        )
+        offsets = encoded.pop("offset_mapping").numpy()
+        with torch.inference_mode():
+            features = self._model(dict(encoded))
+        vectors = features["sentence_embedding"].float().numpy()
+        vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        lengths = encoded["attention_mask"].sum(dim=1).tolist()
+        hidden = features["token_embeddings"].float().numpy()
+        states = [hidden[row, :n] for row, n in enumerate(lengths)]
+        return vectors.astype(np.float32), states, [offsets[row, :n] for row, n in enumerate(lengths)]
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         if self.backend != "torch":

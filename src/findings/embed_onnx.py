@@ -234,6 +234,11 @@ class OnnxModel:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """One batch: padded to its longest text, so pass texts of similar length together."""
+        return self.token_states(texts)[0]
+
+    def token_states(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+        """One batch of stripped texts: (unit text vectors, each text's token states (n, dim),
+        each text's token character offsets (n, 2) in the stripped text; (0, 0) for specials)."""
         encoded = self._batcher.encode_batch([t.strip() for t in texts])
         ids = np.array([e.ids for e in encoded], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
@@ -242,4 +247,7 @@ class OnnxModel:
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        lengths = mask.sum(axis=1)
+        states = [hidden[row, :n] for row, n in enumerate(lengths)]
+        offsets = [np.array(e.offsets[:n], dtype=np.int64).reshape(-1, 2) for e, n in zip(encoded, lengths)]
+        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32), states, offsets

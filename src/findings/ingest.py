@@ -107,53 +107,123 @@ def ingest_file(path: Path, source: str, store: Store, embedder=None) -> str:
     return "replaced" if existing else "added"
 
 
+# Clauses of at most this many word pieces are read on their own (see embedding_parts).  The
+# dev set scored the same within noise at 8, 12 and 16 (docs/performance.md); 12 keeps a margin
+# over headline clauses such as "Over-optimism about parental capacity to change" (8).
+READ_ALONE_TOKENS = 12
+
+
 def embed_new(paragraphs: list[Paragraph], store: Store, embedder):
     """(text_hash, model, window, vector) for every paragraph text not already cached."""
     hashes = {text_hash(p.text): p.text for p in paragraphs}
     cached = store.cached_hashes(embedder.name, hashes)
-    todo = [(h, t) for h, t in hashes.items() if h not in cached]
+    todo = [(h, embedding_parts(t, embedder)) for h, t in hashes.items() if h not in cached]
     if not todo:
         return
-    windows = [(h, i, w) for h, t in todo for i, w in enumerate(embedding_texts(t, embedder))]
-    matrix = embedder.encode([w for _, _, w in windows])
-    for (h, i, _), vector in zip(windows, matrix):
-        yield h, embedder.name, i, vector
+    texts: list[str] = []
+    spans: list[list[tuple[int, int]]] = []
+    firsts: list[int] = []
+    for _, parts in todo:
+        firsts.append(len(texts))
+        texts.extend(parts.texts)
+        spans.extend([] for _ in parts.texts)
+        for t, a, b in parts.clauses:
+            if a is not None:
+                spans[firsts[-1] + t].append((a, b))
+    matrices = embedder.encode_spans(texts, spans)
+    for (h, parts), first in zip(todo, firsts, strict=True):
+        rows = matrices[first : first + len(parts.texts)]
+        vectors = [rows[w][0] for w in range(parts.windows)]
+        taken = [1] * len(rows)
+        for t, a, _ in parts.clauses:
+            if a is None:
+                vectors.append(rows[t][0])
+            else:
+                vectors.append(rows[t][taken[t]])
+                taken[t] += 1
+        for i, vector in enumerate(vectors):
+            yield h, embedder.name, i, vector
 
 
-def embedding_texts(text: str, embedder) -> list[str]:
-    """What is embedded for one paragraph; search keeps each paragraph's best-matching vector.
+@dataclass
+class EmbeddingParts:
+    """What the model reads for one paragraph, and where its clauses are.
 
-    The whole paragraph (in overlapping windows when longer than the model's window), and,
-    for a paragraph of several sentences or clauses, each clause: inspectors often state a
-    finding in one clause of a long sentence ("Over-optimism about parental capacity to
-    change, along with ..."), and a whole-paragraph vector blurs it.  On the seeds this takes
-    "social workers too optimistic that parents will change" from outside the top 10 to first.
+    `texts[:windows]` are the paragraph's windows; any later text is a clause read on its own.
+    `clauses` lists (text, start, end) in reading order: a span of `texts[text]`, or
+    (text, None, None) for the whole of that text.
+    """
+
+    texts: list[str]
+    windows: int
+    clauses: list[tuple[int, int | None, int | None]]
+
+
+def embedding_parts(text: str, embedder) -> EmbeddingParts:
+    """What is embedded for one paragraph: its windows, and a vector for each clause.
+
+    The whole paragraph (in overlapping windows when longer than the model's window) is read
+    by the model.  A paragraph of several clauses also gets a vector per clause: inspectors
+    often state a finding in one clause of a long sentence ("Over-optimism about parental
+    capacity to change, along with ..."), and a whole-paragraph vector blurs it; search keeps
+    each paragraph's best-matching clause.  A clause's vector is pooled from its own tokens in
+    the paragraph's pass (`Embedder.encode_spans`, "late chunking"), which costs no model time;
+    a clause of at most READ_ALONE_TOKENS word pieces is read on its own instead, because
+    pooled from so few tokens its vector is mostly its context (the clause above scores 0.69
+    against "social workers too optimistic that parents will change" read alone, 0.51
+    pooled).  Vectors are numbered windows first, then clauses in reading order.
     """
     from findings.sentences import split_sentences
 
-    texts = list(embedder.windows(text))
-    pieces = [clause for sentence in split_sentences(text) for clause in clauses(sentence)]
-    if len(pieces) > 1:
-        texts += pieces
-    return texts
+    windows = list(embedder.windows(text))
+    parts = EmbeddingParts(list(windows), len(windows), [])
+    pieces = [sentence[a:b] for sentence in split_sentences(text) for a, b in clause_spans(sentence)]
+    if len(pieces) < 2:
+        return parts
+    window, cursor = 0, 0
+    for piece, tokens in zip(pieces, embedder.count_tokens(pieces), strict=True):
+        if tokens <= READ_ALONE_TOKENS:
+            parts.clauses.append((len(parts.texts), None, None))
+            parts.texts.append(piece)
+            continue
+        for w in range(window, len(windows)):
+            at = windows[w].find(piece, cursor if w == window else 0)
+            if at >= 0:
+                window, cursor = w, at + len(piece)
+                parts.clauses.append((w, at, cursor))
+                break
+        else:  # not verbatim in a window (a long sentence re-spaced by windowing): read alone
+            parts.clauses.append((len(parts.texts), None, None))
+            parts.texts.append(piece)
+    return parts
 
 
 _CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s+[–—-]\s+")
 
 
-def clauses(sentence: str, min_words: int = 4) -> list[str]:
+def clause_spans(sentence: str, min_words: int = 4) -> list[tuple[int, int]]:
     """A sentence cut at commas, semicolons, colons and dashes into clauses of min_words or
-    more; a short piece stays with the clause before it."""
-    pieces: list[str] = []
-    for piece in _CLAUSE_BREAK.split(sentence.strip()):
-        if pieces and len(piece.split()) < min_words:
-            pieces[-1] = f"{pieces[-1]}, {piece}"
-        elif piece:
-            pieces.append(piece)
-    if len(pieces) > 1 and len(pieces[0].split()) < min_words:
-        pieces[1] = f"{pieces[0]}, {pieces[1]}"
-        pieces.pop(0)
-    return pieces
+    more, as (start, end) offsets; a short piece stays with the clause before it (the first
+    with the one after it)."""
+    spans: list[tuple[int, int]] = []
+    start = len(sentence) - len(sentence.lstrip())
+    stop = len(sentence.rstrip())
+    for brk in [*_CLAUSE_BREAK.finditer(sentence, start, stop), None]:
+        end = brk.start() if brk else stop
+        if end > start:
+            if spans and len(sentence[start:end].split()) < min_words:
+                spans[-1] = (spans[-1][0], end)
+            else:
+                spans.append((start, end))
+        start = brk.end() if brk else stop
+    if len(spans) > 1 and len(sentence[slice(*spans[0])].split()) < min_words:
+        spans[0:2] = [(spans[0][0], spans[1][1])]
+    return spans
+
+
+def clauses(sentence: str, min_words: int = 4) -> list[str]:
+    """The clauses of `clause_spans` as text."""
+    return [sentence[a:b] for a, b in clause_spans(sentence, min_words)]
 
 
 def _file_hash(path: Path) -> str:

@@ -71,10 +71,11 @@ class Library:
                     logger.warning("%s Rebuilding it from the vectors stored in the database.", exc)
                 missing = self.store.unembedded_count(embedder.name)
                 if missing:
+                    others = [m for m in self.store.models() if m != embedder.name]
+                    built = f" (the index was built with {', '.join(others)})" if others else ""
                     raise StoreError(
                         f"{missing} paragraphs in {folder} have no vectors for model "
-                        f"{embedder.name!r} (the index was built with "
-                        f"{', '.join(self.store.models()) or 'no model'}); run "
+                        f"{embedder.name!r}{built}; run "
                         f"`findings reindex --index {folder}` to embed them"
                     ) from exc
                 logger.info("rebuilding the vector index from stored vectors (%s)", exc)

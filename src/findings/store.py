@@ -101,6 +101,12 @@ MIGRATIONS: list[str] = [
     );
     INSERT INTO meta(key, value) VALUES ('generation', '0');
     """,
+    # 2: clause vectors are pooled from their paragraph's own pass now (ingest.embedding_parts),
+    # so vectors cached by earlier versions are dropped; `findings reindex` embeds them again.
+    """
+    DELETE FROM vectors;
+    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation';
+    """,
 ]
 
 
