@@ -54,8 +54,11 @@ def run_similar(settings: Settings, generation: int, paragraph_id: str, scope: s
 
 
 def ensure_index(library: Library) -> None:
-    """Build the index from seeds/ when it is empty (first run), with a progress bar."""
+    """Build the index from seeds/ when empty (first run); embed paragraphs lacking vectors."""
     if library.store.report_ids():
+        if missing := library.store.unembedded_count(library.embedder.name):
+            with st.spinner(f"Embedding {missing} paragraphs for {library.embedder.name} (once) …"):
+                library.reindex()
         return
     st.info(f"First run: building the index in {library.settings.index_dir} from {SEEDS.name}/ …")
     bar = st.progress(0.0, text="Starting")

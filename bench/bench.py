@@ -392,9 +392,11 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def write_out(path: Path, text: str, command: str, info: dict) -> None:
+def write_out(path: Path, text: str, command: str, info: dict, label: str = "") -> None:
+    """Put the table between this label's markers in `path` (appended when they are missing)."""
+    start, end = (START, END) if not label else (f"<!-- bench:{label}:start -->", f"<!-- bench:{label}:end -->")
     block = "\n".join([
-        START,
+        start,
         (
             f"Produced by `{command}` on {time.strftime('%Y-%m-%d %H:%M')}; machine: "
             f"{info['nproc']} CPUs ({info['cpus_usable']} usable), {info['memory']}, "
@@ -402,11 +404,11 @@ def write_out(path: Path, text: str, command: str, info: dict) -> None:
         ),
         "",
         text,
-        END,
+        end,
     ])
     old = path.read_text() if path.is_file() else "# Performance\n\n"
-    if START in old and END in old:
-        new = old[: old.index(START)] + block + old[old.index(END) + len(END):]
+    if start in old and end in old:
+        new = old[: old.index(start)] + block + old[old.index(end) + len(end):]
     else:
         new = old.rstrip("\n") + "\n\n" + block + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -436,6 +438,8 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=240)
     parser.add_argument("--skip-plain", action="store_true")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--label", default="",
+                        help="with --out: write between <!-- bench:LABEL:start/end --> markers")
     parser.add_argument("--limit", type=int, help="only the first N files")
     parser.add_argument("--devset-reports", action="store_true",
                         help="only the reports the dev set was judged over; also print nDCG@10")
@@ -490,7 +494,7 @@ def main() -> None:
     print(text)
     if args.out:
         command = "python bench/bench.py " + " ".join(sys.argv[1:])
-        write_out(args.out, text, command, machine())
+        write_out(args.out, text, command, machine(), args.label)
 
 
 if __name__ == "__main__":

@@ -231,6 +231,22 @@ def test_example_query_puts_the_known_finding_first(app):
 
 
 @pytest.mark.model
+def test_an_index_without_vectors_is_embedded_once_then_searched(tmp_path, monkeypatch):
+    """An index from an earlier version (or made for another model) holds reports but no
+    vectors for the model: the app embeds them on opening instead of failing."""
+    from streamlit.testing.v1 import AppTest
+
+    folder = tmp_path / "index"
+    Library(Settings.load(folder), embed=False).ingest([ROOT / "seeds"])  # text only
+    monkeypatch.setenv("FINDINGS_INDEX", str(folder))
+    at = AppTest.from_file(str(APP), default_timeout=300).run()
+    assert not at.exception and not at.error, [e.value for e in at.exception]
+    assert not at.success  # nothing was built from seeds/: the stored reports were kept
+    first = search(at, "domestic abuse over-optimism")[0]
+    assert "Blackburn with Darwen" in first and "paragraph 9" in first
+
+
+@pytest.mark.model
 def test_filters_narrow_the_results(app):
     everything = search(app, "domestic abuse over-optimism")
     assert any("Blackburn with Darwen" in c for c in everything)

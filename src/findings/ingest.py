@@ -11,6 +11,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,39 +69,80 @@ def ingest_paths(
     embedder=None,
     progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
 ) -> IngestSummary:
-    """Ingest files and folders into the store. `embedder` None stores text only."""
+    """Ingest files and folders into the store. `embedder` None stores text only.
+
+    The next file is read (in the PDF sandbox's child process, then split) on a helper thread
+    while this one is embedded, so parsing overlaps the model's work; files are still stored
+    one at a time, in order."""
     files = find_files(paths)
     summary = IngestSummary()
-    for path in progress(files) if progress else files:
-        source = str(path.resolve()) if path.exists() else str(path)
-        try:
-            status = ingest_file(path, source, store, embedder)
-        except ReadError as exc:
-            logger.warning("%s: %s", path, exc)
-            summary.failed.append((str(path), str(exc)))
-            continue
-        getattr(summary, status).append(str(path))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="findings-read") as reader:
+        reading: dict[int, Future] = {}
+
+        def read_ahead(i: int) -> None:
+            if i < len(files) and i not in reading:
+                reading[i] = reader.submit(_read_if_changed, files[i], store.source_hash(_source(files[i])))
+
+        for i, path in enumerate(progress(files) if progress else files):
+            read_ahead(i)
+            read_ahead(i + 1)
+            try:
+                status = _store_read(path, reading.pop(i).result(), store, embedder)
+            except ReadError as exc:
+                logger.warning("%s: %s", path, exc)
+                summary.failed.append((str(path), str(exc)))
+                continue
+            getattr(summary, status).append(str(path))
     return summary
 
 
 def ingest_file(path: Path, source: str, store: Store, embedder=None) -> str:
     """Ingest one file; returns "added", "replaced" or "unchanged"; raises ReadError."""
+    return _store_read(path, _read_if_changed(path, store.source_hash(source)), store, embedder)
+
+
+@dataclass
+class _Read:
+    """A file read and split (pages, drafts, metadata), or only its digest when unchanged."""
+
+    source: str
+    digest: str
+    existing: tuple[str, str] | None
+    pages: list = field(default_factory=list)
+    drafts: list = field(default_factory=list)
+    meta: ReportMeta | None = None
+
+
+def _source(path: Path) -> str:
+    return str(path.resolve()) if path.exists() else str(path)
+
+
+def _read_if_changed(path: Path, existing: tuple[str, str] | None) -> _Read:
+    """The slow, store-free part of ingesting a file; safe on a helper thread."""
     if not path.exists():
         raise ReadError("no such file")
     if path.is_dir():
         raise ReadError("is a folder")
-    digest = f"{_file_hash(path)}-p{PARSER_VERSION}"
-    existing = store.source_hash(source)
-    if existing and existing[1] == digest:
-        return "unchanged"
-    pages = read_pages_limited(path)
-    drafts = split_pages(pages)
-    if not drafts:
+    read = _Read(_source(path), f"{_file_hash(path)}-p{PARSER_VERSION}", existing)
+    if existing and existing[1] == read.digest:
+        return read
+    read.pages = read_pages_limited(path)
+    read.drafts = split_pages(read.pages)
+    if not read.drafts:
         raise ReadError("no paragraphs found in the text")
-    meta = extract_metadata(pages, path.name)
-    report_id = existing[0] if existing else _new_report_id(meta, path, store)
-    paragraphs = with_report_id(drafts, report_id)
-    report = Report(report_id, source, digest, meta, pages=len(pages), paragraph_count=len(paragraphs))
+    read.meta = extract_metadata(read.pages, path.name)
+    return read
+
+
+def _store_read(path: Path, read: _Read, store: Store, embedder=None) -> str:
+    """Embed what `_read_if_changed` found and store it as one report."""
+    if read.meta is None:
+        return "unchanged"
+    existing = store.source_hash(read.source)  # looked up again: an earlier file may share it
+    report_id = existing[0] if existing else _new_report_id(read.meta, path, store)
+    paragraphs = with_report_id(read.drafts, report_id)
+    report = Report(report_id, read.source, read.digest, read.meta, pages=len(read.pages),
+                    paragraph_count=len(paragraphs))
     vectors = list(embed_new(paragraphs, store, embedder)) if embedder is not None else []
     store.put_report(report, paragraphs, vectors)
     logger.info("%s: stored as %s with %d paragraphs", path.name, report_id, len(paragraphs))
