@@ -150,9 +150,10 @@ def _store_read(path: Path, read: _Read, store: Store, embedder=None) -> str:
 
 
 # Clauses of at most this many word pieces are read on their own (see embedding_parts).  The
-# dev set scored the same within noise at 8, 12 and 16 (docs/performance.md); 12 keeps a margin
-# over headline clauses such as "Over-optimism about parental capacity to change" (8).
-READ_ALONE_TOKENS = 12
+# dev set scored semantic nDCG@10 0.691-0.694 at 8, 0.668-0.675 at 12 and 0.680 at 16, hybrid
+# 0.743-0.749 throughout (docs/performance.md).  8 is also the length of the headline
+# clause "Over-optimism about parental capacity to change", so longer headline clauses are pooled.
+READ_ALONE_TOKENS = 8
 
 
 def embed_new(paragraphs: list[Paragraph], store: Store, embedder):
