@@ -48,17 +48,16 @@ def run_search(settings: Settings, generation: int, query: str, k: int, mode: st
 
 @st.cache_data(max_entries=64, show_spinner="Finding similar paragraphs…")
 def run_similar(settings: Settings, generation: int, paragraph_id: str, scope: str):
-    similar = wa.optional_module("findings.similar")
     library = get_library(str(settings.index_dir), settings.model)
-    return wa.similar_groups(library, paragraph_id, scope, similar)
+    return wa.similar_groups(library, paragraph_id, scope)
 
 
 def ensure_index(library: Library) -> None:
     """Build the index from seeds/ when empty (first run); embed paragraphs lacking vectors."""
+    if missing := library.missing_vectors():
+        with st.spinner(f"Embedding {missing} paragraphs for {library.embedder.name} (once) …"):
+            library.reindex()
     if library.store.report_ids():
-        if missing := library.store.unembedded_count(library.embedder.name):
-            with st.spinner(f"Embedding {missing} paragraphs for {library.embedder.name} (once) …"):
-                library.reindex()
         return
     st.info(f"First run: building the index in {library.settings.index_dir} from {SEEDS.name}/ …")
     bar = st.progress(0.0, text="Starting")
@@ -144,9 +143,6 @@ def result_card(library: Library, hit, query: str, rank: int) -> None:
 def similar_panel(library: Library, hit, query: str) -> None:
     pid = hit.paragraph.id
     with st.container(border=True):
-        if wa.optional_module("findings.similar") is None:
-            st.info("Similar findings are not available yet (findings.similar is not installed).")
-            return
         scope = st.radio("Look in", list(wa.SIMILAR_SCOPES), format_func=wa.SIMILAR_SCOPES.get,
                          horizontal=True, key=f"simscope:{pid}")
         try:
@@ -192,13 +188,9 @@ def selection_page(library: Library) -> None:
                     disabled=i == len(basket) - 1)
         remove.button("✕", key=f"remove:{pid}", on_click=wa.basket_remove, args=(basket, pid), help="Remove")
     st.subheader("Export with citations")
-    export = wa.optional_module("findings.export")
-    if export is None:
-        st.info("Export is not available yet (findings.export is not installed).")
-        return
     for column, (fmt, (label, _, mime)) in zip(st.columns(len(wa.EXPORT_FORMATS)), wa.EXPORT_FORMATS.items()):
         try:
-            data = wa.export_file(library.store, basket, fmt, export)
+            data = wa.export_file(library.store, basket, fmt)
         except (*USER_ERRORS, ValueError) as exc:
             column.error(f"{label}: {exc}")
             continue

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from findings.embed import SplitSentences, make_windows
+from findings.windows import SplitSentences, make_windows
 
 _WORD = re.compile(r"[^\W_]+")
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "ness", "ment", "es", "ed", "ly", "s")

@@ -26,10 +26,9 @@ from findings.embed import (
     ModelNotFound,
     batches,
     content_hash,
-    make_windows,
-    regex_split_sentences,
     resolve_model,
 )
+from findings.windows import make_windows, regex_split_sentences
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 

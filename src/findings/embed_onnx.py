@@ -234,20 +234,29 @@ class OnnxModel:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """One batch: padded to its longest text, so pass texts of similar length together."""
-        return self.token_states(texts)[0]
+        return self._pool(*self._run(texts)[:2])
 
     def token_states(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
         """One batch of stripped texts: (unit text vectors, each text's token states (n, dim),
         each text's token character offsets (n, 2) in the stripped text; (0, 0) for specials)."""
+        hidden, mask, encoded = self._run(texts)
+        lengths = mask.sum(axis=1)
+        states = [hidden[row, :n] for row, n in enumerate(lengths)]
+        offsets = [np.array(e.offsets[:n], dtype=np.int64).reshape(-1, 2) for e, n in zip(encoded, lengths)]
+        return self._pool(hidden, mask), states, offsets
+
+    def _run(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list]:
         encoded = self._batcher.encode_batch([t.strip() for t in texts])
         ids = np.array([e.ids for e in encoded], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         hidden = self._session.run(None, {k: v for k, v in feeds.items() if k in self._input_names})[0]
+        return hidden, mask, encoded
+
+    @staticmethod
+    def _pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Mean over each text's tokens, normalised: sentence-transformers' mean pooling."""
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        lengths = mask.sum(axis=1)
-        states = [hidden[row, :n] for row, n in enumerate(lengths)]
-        offsets = [np.array(e.offsets[:n], dtype=np.int64).reshape(-1, 2) for e, n in zip(encoded, lengths)]
-        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32), states, offsets
+        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)

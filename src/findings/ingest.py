@@ -77,17 +77,17 @@ def ingest_paths(
     files = find_files(paths)
     summary = IngestSummary()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="findings-read") as reader:
-        reading: dict[int, Future] = {}
 
-        def read_ahead(i: int) -> None:
-            if i < len(files) and i not in reading:
-                reading[i] = reader.submit(_read_if_changed, files[i], store.source_hash(_source(files[i])))
+        def read(i: int) -> Future | None:
+            if i >= len(files):
+                return None
+            return reader.submit(_read_if_changed, files[i], store.source_hash(_source(files[i])))
 
+        ahead = read(0)
         for i, path in enumerate(progress(files) if progress else files):
-            read_ahead(i)
-            read_ahead(i + 1)
+            current, ahead = ahead, read(i + 1)
             try:
-                status = _store_read(path, reading.pop(i).result(), store, embedder)
+                status = _store_read(path, current.result(), store, embedder)
             except ReadError as exc:
                 logger.warning("%s: %s", path, exc)
                 summary.failed.append((str(path), str(exc)))
@@ -96,18 +96,12 @@ def ingest_paths(
     return summary
 
 
-def ingest_file(path: Path, source: str, store: Store, embedder=None) -> str:
-    """Ingest one file; returns "added", "replaced" or "unchanged"; raises ReadError."""
-    return _store_read(path, _read_if_changed(path, store.source_hash(source)), store, embedder)
-
-
 @dataclass
 class _Read:
     """A file read and split (pages, drafts, metadata), or only its digest when unchanged."""
 
     source: str
     digest: str
-    existing: tuple[str, str] | None
     pages: list = field(default_factory=list)
     drafts: list = field(default_factory=list)
     meta: ReportMeta | None = None
@@ -118,12 +112,13 @@ def _source(path: Path) -> str:
 
 
 def _read_if_changed(path: Path, existing: tuple[str, str] | None) -> _Read:
-    """The slow, store-free part of ingesting a file; safe on a helper thread."""
+    """The slow, store-free part of ingesting a file (`existing`: its stored (id, digest));
+    safe on a helper thread."""
     if not path.exists():
         raise ReadError("no such file")
     if path.is_dir():
         raise ReadError("is a folder")
-    read = _Read(_source(path), f"{_file_hash(path)}-p{PARSER_VERSION}", existing)
+    read = _Read(_source(path), f"{_file_hash(path)}-p{PARSER_VERSION}")
     if existing and existing[1] == read.digest:
         return read
     read.pages = read_pages_limited(path)

@@ -135,6 +135,11 @@ class Library:
                 self.vectors()
             return summary
 
+    def missing_vectors(self) -> int:
+        """Paragraphs with no vector for the current model: an index from an earlier version
+        or made with another model; `reindex` embeds them."""
+        return self.store.unembedded_count(self.embedder.name) if self.embed else 0
+
     def reindex(self) -> int:
         """Embed every paragraph that has no vector for the current model; rebuild FAISS."""
         from findings.models import Paragraph

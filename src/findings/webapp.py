@@ -9,13 +9,11 @@ runs), and the two features served by sibling modules that may be absent (`findi
 from __future__ import annotations
 
 import html
-import importlib
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any, TypeVar
 
 from findings.models import (
@@ -59,18 +57,6 @@ EXPORT_FORMATS: dict[str, tuple[str, str, str]] = {
     "md": ("Markdown", "md", "text/markdown"),
     "json": ("JSON", "json", "application/json"),
 }
-# --- optional sibling modules ------------------------------------------------------------------
-
-
-def optional_module(name: str) -> ModuleType | None:
-    """The module, or None when it is not installed yet (the page then says so)."""
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        logger.info("%s is unavailable: %s", name, exc)
-        return None
-
-
 # --- filters -----------------------------------------------------------------------------------
 
 
@@ -382,8 +368,10 @@ def basket_ids(basket: Iterable[Selected]) -> set[str]:
     return {item.paragraph_id for item in basket}
 
 
-def export_items(store: Any, basket: Sequence[Selected], export: ModuleType) -> list[Any]:
+def export_items(store: Any, basket: Sequence[Selected]) -> list[Any]:
     """`findings.export.ExportItem`s for the basket, in its order; removed paragraphs skipped."""
+    from findings import export
+
     items = []
     for selected in basket:
         found = lookup(store, selected.paragraph_id)
@@ -392,8 +380,10 @@ def export_items(store: Any, basket: Sequence[Selected], export: ModuleType) -> 
     return items
 
 
-def export_file(store: Any, basket: Sequence[Selected], fmt: str, export: ModuleType) -> bytes:
-    return export.render(export_items(store, basket, export), fmt, title="Findings")
+def export_file(store: Any, basket: Sequence[Selected], fmt: str) -> bytes:
+    from findings import export
+
+    return export.render(export_items(store, basket), fmt, title="Findings")
 
 
 def export_file_name(fmt: str) -> str:
@@ -429,8 +419,10 @@ SIMILAR_SCOPES: dict[str, str] = {
 }
 
 
-def similar_groups(library: Any, paragraph_id: str, scope: str, similar: ModuleType) -> list[Any]:
+def similar_groups(library: Any, paragraph_id: str, scope: str) -> list[Any]:
     """Findings like this paragraph in other councils, grouped by council."""
+    from findings import similar
+
     return similar.similar(
         library,
         paragraph_id,
