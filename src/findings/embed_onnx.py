@@ -180,7 +180,15 @@ def _fuse(raw: Path, out: Path, info: dict) -> None:
 def _quantize(raw: Path, out: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(raw), str(out), weight_type=QuantType.QInt8, per_channel=True)
+    # ONNX Runtime's quantizer logs a "consider pre-processing" advice on the root logger;
+    # it is meant for image models and would be the first thing a new user reads.
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        quantize_dynamic(str(raw), str(out), weight_type=QuantType.QInt8, per_channel=True)
+    finally:
+        root.setLevel(level)
 
 
 class _TokenizerAdapter:
