@@ -11,13 +11,14 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from findings import collection
-from findings import webapp as wa
 from findings.config import Settings
 from findings.councils import all_councils
 from findings.errors import USER_ERRORS
 from findings.library import Library
 from findings.serialise import report_line
+from findings.vocabulary import EXPORT_FORMATS, MODES
+from findings.webapp import collection
+from findings.webapp import views as wa
 
 SEEDS = Path(__file__).resolve().parent / "seeds"
 PAGES = ("Search", "Selection", "Collection")
@@ -29,9 +30,9 @@ st.set_page_config(page_title="findings", page_icon="🔎", layout="wide")
 
 @st.cache_resource(show_spinner="Loading the embedding model…")
 def get_embedder(model: str):
-    from findings.embed import Embedder
+    from findings.embedding import load_embedder
 
-    embedder = Embedder(model)
+    embedder = load_embedder(model)
     embedder.encode_query("warm up")
     return embedder
 
@@ -111,13 +112,13 @@ def search_page(library: Library) -> None:
     for example in wa.EXAMPLE_QUERIES:
         examples.button(example, key=f"example:{example}", on_click=st.session_state.update, kwargs={"query": example},
                         icon=":material/search:", type="tertiary")
-    mode = st.radio("Mode", list(wa.MODES), format_func=wa.MODES.get, horizontal=True, key="mode")
+    mode = st.radio("Mode", list(MODES), format_func=MODES.get, horizontal=True, key="mode")
     query = st.session_state.get("query", "").strip()
     if not query:
         st.info("Type a few words, or click an example above.")
         return
     try:
-        hits = run_search(library.settings, library.store.generation, query, 10, mode, wa.build_filters(form))
+        hits = run_search(library.settings, library.store.version(), query, 10, mode, wa.build_filters(form))
     except USER_ERRORS as exc:
         st.error(str(exc))
         return
@@ -146,7 +147,7 @@ def similar_panel(library: Library, hit, query: str) -> None:
         scope = st.radio("Look in", list(wa.SIMILAR_SCOPES), format_func=wa.SIMILAR_SCOPES.get,
                          horizontal=True, key=f"simscope:{pid}")
         try:
-            groups = run_similar(library.settings, library.store.generation, pid, scope)
+            groups = run_similar(library.settings, library.store.version(), pid, scope)
         except (*USER_ERRORS, ValueError) as exc:
             st.error(str(exc))
             return
@@ -188,7 +189,8 @@ def selection_page(library: Library) -> None:
                     disabled=i == len(basket) - 1)
         remove.button("✕", key=f"remove:{pid}", on_click=wa.basket_remove, args=(basket, pid), help="Remove")
     st.subheader("Export with citations")
-    for column, (fmt, (label, _, mime)) in zip(st.columns(len(wa.EXPORT_FORMATS)), wa.EXPORT_FORMATS.items()):
+    for column, (fmt, spec) in zip(st.columns(len(EXPORT_FORMATS)), EXPORT_FORMATS.items(), strict=True):
+        label, mime = spec.label, spec.mime
         try:
             data = wa.export_file(library.store, basket, fmt)
         except (*USER_ERRORS, ValueError) as exc:
@@ -246,7 +248,8 @@ def upload_form(library: Library) -> None:
         return
     bar = st.progress(0.0, text="Saving")
     try:
-        outcome = collection.ingest_uploads(library, [(f.name, f.getvalue()) for f in files], library.settings.index_dir,
+        uploads = [(f.name, f.getvalue()) for f in files]
+        outcome = collection.ingest_uploads(library, uploads, library.settings.index_dir,
                                     progress=wa.progress_wrapper(lambda f, t: bar.progress(f, text=t)))
     except USER_ERRORS as exc:
         st.error(str(exc))

@@ -425,7 +425,8 @@ def ndcg(index: Path) -> dict[str, float]:
     from findings.evaluate import evaluate
     from findings.library import Library
 
-    report = evaluate(Library(Settings.load(index)))
+    library = Library(Settings.load(index))
+    report = evaluate(library.store, library.search)
     return {m.mode: m.ndcg for m in report.modes}
 
 

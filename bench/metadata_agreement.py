@@ -24,7 +24,7 @@ from pathlib import Path
 
 from findings.councils import all_councils
 from findings.metadata import extract_metadata
-from findings.metadata_grades import normalise_grade
+from findings.metadata.grades import normalise_grade
 from findings.models import Page, ReportMeta
 
 PROJECT = Path(__file__).resolve().parents[1]

@@ -36,12 +36,12 @@ def real_vectors(index: Path | None) -> np.ndarray:
         )
         del ids
         return np.array(matrix, dtype=np.float32)
-    from findings.embed import Embedder
+    from findings.embedding import load_embedder
     from findings.ingest import embedding_parts
     from findings.readers import read_pages
     from findings.split import split_pages
 
-    embedder = Embedder()
+    embedder = load_embedder()
     texts = [
         t
         for path in sorted((ROOT / "seeds").glob("*.*"))
@@ -94,13 +94,13 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
     from bench import query_set
-    from findings.embed import Embedder
+    from findings.embedding import load_embedder
     from findings.vectors import VectorIndex
 
     t = time.perf_counter()
     base = real_vectors(args.index)
     vectors = synthetic(base, args.n)
-    queries = Embedder().encode(query_set(args.queries))
+    queries = load_embedder().encode(query_set(args.queries))
     made = time.perf_counter() - t
     t = time.perf_counter()
     ids = np.arange(args.n, dtype=np.int64) << 10  # shaped like rowid << 10 | window

@@ -2,59 +2,85 @@
 
     .venv/bin/python bench/tune_fusion.py --index /tmp/devindex [--devset FILE]
 
-Grid: weighted reciprocal rank fusion with RRF_K in (10, 30, 60, 100) and the ratio
-SEMANTIC_WEIGHT / KEYWORD_WEIGHT in (0.5, 0.75, 1, 1.5, 2); then a convex combination of
-min-max normalised scores, alpha * semantic + (1 - alpha) * keyword, alpha 0.3..0.8, swapped
-in by monkeypatching `search.fuse`.  Each query's two candidate lists are computed once and
-cached (the retrievers do not depend on the fusion), so the grid costs only fusion and
-scoring.  Semantic-only and keyword-only figures are printed first as the bar to beat.
+Grid: weighted reciprocal rank fusion with rrf_k in (10, 30, 60, 100) and the ratio
+semantic_weight / keyword_weight in (0.5, 0.75, 1, 1.5, 2), each passed as a `SearchTuning`;
+then a convex combination of min-max normalised scores, alpha * semantic + (1 - alpha) *
+keyword, alpha 0.3..0.8.  Each query's two candidate lists are computed once (the retrievers
+do not depend on the fusion), so the grid costs only fusion and scoring.  Semantic-only and
+keyword-only figures are printed first as the bar to beat.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
-from findings import search as search_module
-from findings.config import Settings
+from findings.config import SearchTuning, Settings
 from findings.evaluate import evaluate
 from findings.library import Library
+from findings.models import Paragraph
+from findings.search import (
+    Filters,
+    check_query,
+    fuse,
+    keyword_candidates,
+    keyword_terms,
+    paragraph_scope,
+    paragraph_scores,
+    scope_rowids,
+    semantic_candidates,
+)
 
 RRF_KS = (10, 30, 60, 100)
 RATIOS = (0.5, 0.75, 1.0, 1.5, 2.0)
 ALPHAS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 
-
-def cache_retrievers() -> None:
-    """Memoise the keyword and semantic retrievers for the run (same filters throughout)."""
-    keyword, semantic = search_module._keyword, search_module._semantic
-
-    @functools.cache
-    def cached_keyword(terms, pool):
-        return keyword(_state["store"], list(terms), _state["allowed"], _state["filters"], pool)
-
-    @functools.cache
-    def cached_semantic(query, pool):
-        return semantic(_state["library"], query, _state["allowed"], _state["filters"], pool)
-
-    def keyword_hook(store, terms, allowed, filters, pool):
-        _state.update(store=store, allowed=allowed, filters=filters)
-        return cached_keyword(tuple(terms), pool)
-
-    def semantic_hook(library, query, allowed, filters, pool):
-        _state.update(library=library, allowed=allowed, filters=filters)
-        return cached_semantic(query, pool)
-
-    search_module._keyword = keyword_hook
-    search_module._semantic = semantic_hook
+Ranking = list[tuple[int, float]]
+Fusion = Callable[[Ranking, Ranking, SearchTuning], Ranking]
 
 
-_state: dict = {}
+@dataclass(frozen=True)
+class Ranked:
+    """What `evaluate` reads of a hit."""
+
+    paragraph: Paragraph
 
 
-def minmax(ranked: list[tuple[int, float]]) -> dict[int, float]:
+class Candidates:
+    """Each query's semantic and keyword candidates, computed once for the whole grid."""
+
+    def __init__(self, library: Library) -> None:
+        self.sources = library.sources()
+        self._cache: dict[tuple[str, Filters, int], tuple[Ranking, Ranking]] = {}
+
+    def lists(self, query: str, filters: Filters, pool: int) -> tuple[Ranking, Ranking]:
+        key = (query, filters, pool)
+        if key not in self._cache:
+            sources, query = self.sources, check_query(query)
+            scope = paragraph_scope(sources.snapshot, filters)
+            vector = sources.embedder.encode_query(query)
+            found = semantic_candidates(sources.index, vector, scope_rowids(sources, scope), pool * 3)
+            semantic = paragraph_scores(sources.index, vector, found, sources.tuning.whole_weight)[:pool]
+            keyword = keyword_candidates(sources.store, keyword_terms(query), scope, pool)
+            self._cache[key] = (semantic, keyword)
+        return self._cache[key]
+
+    def search(self, tuning: SearchTuning, fusion: Fusion = fuse):
+        """A `search(query, n, mode, filters)` for `evaluate` that fuses with these settings."""
+
+        def run(query: str, n: int, mode: str, filters: Filters) -> list[Ranked]:
+            semantic, keyword = self.lists(query, filters, max(tuning.pool, n * 2))
+            ranked = {"semantic": semantic, "keyword": keyword}.get(mode) or fusion(semantic, keyword, tuning)
+            paragraphs = self.sources.store.paragraphs_by_rowid([rowid for rowid, _ in ranked[:n]])
+            return [Ranked(paragraphs[rowid]) for rowid, _ in ranked[:n] if rowid in paragraphs]
+
+        return run
+
+
+def minmax(ranked: Ranking) -> dict[int, float]:
     if not ranked:
         return {}
     scores = [s for _, s in ranked]
@@ -63,13 +89,13 @@ def minmax(ranked: list[tuple[int, float]]) -> dict[int, float]:
     return {rowid: (s - low) / span if span else 1.0 for rowid, s in ranked}
 
 
-def convex_fuse(alpha: float):
-    def fuse(semantic, keyword):
+def convex_fuse(alpha: float) -> Fusion:
+    def fusion(semantic: Ranking, keyword: Ranking, tuning: SearchTuning) -> Ranking:
         sem, kw = minmax(semantic), minmax(keyword)
         fused = {r: alpha * sem.get(r, 0.0) + (1 - alpha) * kw.get(r, 0.0) for r in sem.keys() | kw.keys()}
         return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
-    return fuse
+    return fusion
 
 
 def row(label: str, figures) -> str:
@@ -82,35 +108,30 @@ def main() -> None:
     parser.add_argument("--devset", default=None)
     args = parser.parse_args()
     library = Library(Settings.load(args.index))
-    cache_retrievers()
-    original = (search_module.RRF_K, search_module.SEMANTIC_WEIGHT, search_module.KEYWORD_WEIGHT)
-    original_fuse = search_module.fuse
+    candidates = Candidates(library)
+    current = library.settings.search
     started = time.perf_counter()
 
     print(f"{'setting':<34}{'nDCG@10':>9}{'Recall@20':>11}{'MRR':>8}")
-    baseline = evaluate(library, args.devset, modes=("semantic", "keyword"))
+    baseline = evaluate(library.store, candidates.search(current), args.devset, modes=("semantic", "keyword"))
     for mode in ("semantic", "keyword"):
         print(row(f"{mode} only", baseline.mode(mode)))
 
     results = []
     for rrf_k in RRF_KS:
         for ratio in RATIOS:
-            search_module.RRF_K, search_module.SEMANTIC_WEIGHT, search_module.KEYWORD_WEIGHT = rrf_k, ratio, 1.0
-            figures = evaluate(library, args.devset, modes=("hybrid",)).mode("hybrid")
-            label = f"RRF k={rrf_k} sem/kw={ratio:g}"
-            if (rrf_k, ratio, 1.0) == original:
-                label += " (current)"
-            results.append((label, figures))
-            print(row(label, figures))
-    search_module.RRF_K, search_module.SEMANTIC_WEIGHT, search_module.KEYWORD_WEIGHT = original
+            tuning = replace(current, rrf_k=rrf_k, semantic_weight=ratio, keyword_weight=1.0)
+            figures = evaluate(library.store, candidates.search(tuning), args.devset, modes=("hybrid",))
+            label = f"RRF k={rrf_k} sem/kw={ratio:g}" + (" (current)" if tuning == current else "")
+            results.append((label, figures.mode("hybrid")))
+            print(row(label, figures.mode("hybrid")))
 
     for alpha in ALPHAS:
-        search_module.fuse = convex_fuse(alpha)
-        figures = evaluate(library, args.devset, modes=("hybrid",)).mode("hybrid")
+        search = candidates.search(current, convex_fuse(alpha))
+        figures = evaluate(library.store, search, args.devset, modes=("hybrid",)).mode("hybrid")
         label = f"min-max convex alpha={alpha:g}"
         results.append((label, figures))
         print(row(label, figures))
-    search_module.fuse = original_fuse
 
     best_label, best = max(results, key=lambda item: (item[1].ndcg, item[1].recall))
     print()

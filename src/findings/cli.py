@@ -15,6 +15,7 @@ import click
 
 from findings import serialise
 from findings.config import INDEX_ENV, MODEL_ENV, Settings
+from findings.vocabulary import EXPORT_FORMATS, MODES
 
 logger = logging.getLogger(__name__)
 
@@ -153,9 +154,9 @@ def correct(report_id: str, field: str, value: str, index_dir: str | None) -> No
     Example:
         findings correct blackpool-2012-child-protection published 2012-08-03
     """
-    from findings.library import correct_report
+    from findings.store import Store
 
-    correct_report(Settings.load(index_dir), report_id, field, value)
+    Store(Settings.load(index_dir).index_dir, create=False).correct(report_id, field, value)
     click.echo(f"{report_id}: {field} = {value}", err=True)
 
 
@@ -181,12 +182,14 @@ def remove(report_ids: tuple[str, ...], index_dir: str | None) -> None:
 @main.command()
 @click.argument("query")
 @click.option("-k", "k", default=10, show_default=True, help="How many results.")
-@click.option("--mode", type=click.Choice(["hybrid", "semantic", "keyword"]), default="hybrid", show_default=True)
+@click.option("--mode", type=click.Choice(list(MODES)), default="hybrid", show_default=True)
 @click.option("--authority", "authorities", multiple=True, metavar="COUNCIL", help="Only this council (repeatable).")
 @click.option("--from-year", type=int, default=None, help="Inspections from this year.")
 @click.option("--to-year", type=int, default=None, help="Inspections up to this year.")
-@click.option("--type", "report_types", multiple=True, metavar="TYPE", help="Report type, e.g. ilacs_standard (repeatable).")
-@click.option("--judgement", "judgements", multiple=True, metavar="KEY=GRADE", help="e.g. care_leavers=inadequate (repeatable).")
+@click.option("--type", "report_types", multiple=True, metavar="TYPE",
+              help="Report type, e.g. ilacs_standard (repeatable).")
+@click.option("--judgement", "judgements", multiple=True, metavar="KEY=GRADE",
+              help="e.g. care_leavers=inadequate (repeatable).")
 @click.option("--section", "sections", multiple=True, metavar="WORDS", help="Section heading contains these words.")
 @click.option("--region-of", default=None, metavar="COUNCIL", help="Only councils in this council's region.")
 @click.option("--neighbours-of", default=None, metavar="COUNCIL", help="Only this council's statistical neighbours.")
@@ -278,7 +281,7 @@ def eval_(devset: str | None, per_query: bool, index_dir: str | None, model: str
     if not library.store.report_ids():
         raise QueryError("the index is empty: add reports with `findings ingest PATH` first")
     try:
-        report = evaluate(library, devset)
+        report = evaluate(library.store, library.search, devset)
     except DevsetError as exc:
         raise QueryError(str(exc)) from exc
     if as_json:
@@ -319,13 +322,12 @@ def similar(source, k, per_council, neighbours, region, include_same_council, fr
     """
     from findings.errors import QueryError
     from findings.library import Library
-    from findings.similar import similar as find_similar
 
     library = Library(Settings.load(index_dir, model))
     if not library.store.report_ids():
         raise QueryError("the index is empty: add reports with `findings ingest PATH` first")
-    groups = find_similar(
-        library, source, k=k, per_council=per_council, neighbours=neighbours, region=region,
+    groups = library.similar(
+        source, k=k, per_council=per_council, neighbours=neighbours, region=region,
         include_same_council=include_same_council, from_year=from_year, to_year=to_year,
         report_types=tuple(report_types), min_similarity=min_similarity,
     )
@@ -350,8 +352,8 @@ def similar(source, k, per_council, neighbours, region, include_same_council, fr
 @click.argument("ids", nargs=-1)
 @click.option("--query", default=None, help="Export the results of this search.")
 @click.option("-k", "k", default=10, show_default=True, help="How many search results to export.")
-@click.option("--mode", type=click.Choice(["hybrid", "semantic", "keyword"]), default="hybrid", show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["csv", "md", "docx", "json"]), required=True)
+@click.option("--mode", type=click.Choice(list(MODES)), default="hybrid", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(list(EXPORT_FORMATS)), required=True)
 @click.option("--out", required=True, metavar="FILE", help="File to write ('-' for stdout, text formats).")
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
 @index_option
@@ -379,7 +381,7 @@ def export(ids, query, k, mode, fmt, out, force, index_dir, model) -> None:
     if query:
         items = items_from_hits(library.search(query, k=k, mode=mode), query)
     else:
-        items = items_from_ids(library, ids)
+        items = items_from_ids(library.store, ids)
     if not items:
         raise QueryError("nothing to export: the search found no paragraphs")
     write(items, fmt, out, force=force)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 INDEX_ENV = "FINDINGS_INDEX"
@@ -12,13 +12,33 @@ DEFAULT_INDEX = "index"
 
 
 @dataclass(frozen=True)
+class SearchTuning:
+    """The constants of ranking, in one place; `bench/tune_fusion.py` and `bench/aggregation.py`
+    pass other values instead of changing module globals.
+
+    Hybrid fusion is weighted reciprocal rank fusion, weight / (rrf_k + rank), tuned on the
+    development set with bench/tune_fusion.py: k=30 and semantic:keyword = 0.5:1 gave the best
+    nDCG@10.  A paragraph's semantic score is `whole_weight` times its whole-paragraph cosine
+    plus the rest times its best clause's (bench/aggregation.py).  `pool` candidates are taken
+    from each retriever before fusion.
+    """
+
+    rrf_k: int = 30
+    semantic_weight: float = 0.5
+    keyword_weight: float = 1.0
+    whole_weight: float = 0.3
+    pool: int = 100
+
+
+@dataclass(frozen=True)
 class Settings:
     index_dir: Path
     model: str
+    search: SearchTuning = field(default_factory=SearchTuning)
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, model: str | None = None) -> Settings:
-        from findings.embed import DEFAULT_MODEL
+        from findings.embedding import DEFAULT_MODEL
 
         return cls(
             index_dir=Path(index_dir or os.environ.get(INDEX_ENV) or DEFAULT_INDEX),

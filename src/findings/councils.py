@@ -187,17 +187,6 @@ def _text_for_search(text: str) -> str:
     return re.sub(r"[-–‑\s]+", " ", text)
 
 
-def authorities_in_text(text: str, require_capital: bool = True) -> list[tuple[int, str]]:
-    """Every council named in `text` as (offset in the normalised text, canonical name)."""
-    _, aliases = _table()
-    found = []
-    for match in _name_pattern().finditer(_text_for_search(text)):
-        if require_capital and not match.group(0)[0].isupper():
-            continue
-        found.append((match.start(), aliases[normalise_name(match.group(0))]))
-    return found
-
-
 def find_authority_in_text(text: str, require_capital: bool = True) -> str | None:
     """The council whose name, as written, is the longest found in `text` (first on a tie)."""
     best: tuple[int, str] | None = None

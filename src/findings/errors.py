@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from findings.embed import EmbedError
+from findings.embedding.backends import EmbedError
 from findings.readers import ReadError
 from findings.store import StoreError
 from findings.vectors import VectorIndexError

@@ -11,8 +11,8 @@ The dev set also lists the reports it was judged over (`reports`, as "<folder>/<
 Search is restricted to those reports, so an index holding more of the corpus than was judged
 still gives comparable figures instead of unjudged paragraphs pushing judged ones out.
 
-`evaluate(library)` runs every query in every mode and returns an `EvalReport`;
-`render_table` prints the modes side by side.
+`evaluate(store, search)` runs every query in every mode through the `search` it is given and
+returns an `EvalReport`; `render_table` prints the modes side by side.
 """
 
 from __future__ import annotations
@@ -20,14 +20,24 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from findings.vocabulary import MODES as MODE_NAMES
+
+if TYPE_CHECKING:
+    from findings.models import Hit
+    from findings.search import Filters
+    from findings.store import Store
+
+    SearchFunction = Callable[[str, int, str, Filters], list[Hit]]
 
 logger = logging.getLogger(__name__)
 
-MODES = ("hybrid", "semantic", "keyword")
+MODES = tuple(MODE_NAMES)
 RECALL_AT = 20
 TEXT_PREFIX = 60
 
@@ -154,21 +164,17 @@ class Resolution:
     missing: tuple[str, ...] = ()
 
 
-def resolve(store, judgements: Iterable[Judgement]) -> Resolution:
+def resolve(store: Store, judgements: Iterable[Judgement]) -> Resolution:
     """Map judged paragraph ids onto the index: by id, else by (source, number), else text."""
     judgements = list({j.paragraph: j for j in judgements}.values())
     current, rematched, missing = {}, [], []
-    by_source: dict[str, str] | None = None
+    sources = store.report_sources()
+    by_source = {source_key(s): rid for rid, s in sources.items()}
     for j in judgements:
-        row = store.db.execute(
-            "SELECT p.id, r.source FROM paragraphs p JOIN reports r ON r.id = p.report_id"
-            " WHERE p.id = ?", (j.paragraph,),
-        ).fetchone()
-        if row and (not j.source or source_key(row[1]) == j.source):
-            current[j.paragraph] = row[0]
+        paragraph = store.paragraph(j.paragraph)
+        if paragraph and (not j.source or source_key(sources[paragraph.report_id]) == j.source):
+            current[j.paragraph] = paragraph.id
             continue
-        if by_source is None:
-            by_source = {source_key(s): rid for rid, s in store.db.execute("SELECT id, source FROM reports")}
         found = _rematch(store, by_source.get(j.source), j)
         if found:
             current[j.paragraph] = found
@@ -180,24 +186,16 @@ def resolve(store, judgements: Iterable[Judgement]) -> Resolution:
     return Resolution(current, tuple(rematched), tuple(missing))
 
 
-def _rematch(store, report_id: str | None, j: Judgement) -> str | None:
+def _rematch(store: Store, report_id: str | None, j: Judgement) -> str | None:
     if report_id is None:
         return None
     prefix = j.text[:TEXT_PREFIX]
-    rows = []
-    if j.number is not None:
-        rows = store.db.execute(
-            "SELECT id, text FROM paragraphs WHERE report_id = ? AND number = ? ORDER BY position",
-            (report_id, j.number),
-        ).fetchall()
-    if len(rows) > 1:  # the same number twice: prefer the one whose text still starts alike
-        rows = [r for r in rows if r[1].startswith(prefix)] or rows[:1]
-    if not rows and prefix:
-        rows = store.db.execute(
-            "SELECT id, text FROM paragraphs WHERE report_id = ? AND substr(text, 1, ?) = ?"
-            " ORDER BY position", (report_id, len(prefix), prefix),
-        ).fetchall()
-    return rows[0][0] if rows else None
+    found = store.paragraphs_numbered(report_id, j.number) if j.number is not None else []
+    if len(found) > 1:  # the same number twice: prefer the one whose text still starts alike
+        found = [p for p in found if p.text.startswith(prefix)] or found[:1]
+    if not found and prefix:
+        found = store.paragraphs_starting(report_id, prefix)
+    return found[0].id if found else None
 
 
 # --- running it -----------------------------------------------------------------------------
@@ -238,34 +236,28 @@ class EvalReport:
 
 
 def evaluate(
-    library,
+    store: Store,
+    search: SearchFunction,
     devset_path: str | Path | None = None,
     modes: Sequence[str] = MODES,
     k: int = 10,
-    search=None,
 ) -> EvalReport:
-    """Run every dev-set query in every mode and score the rankings.
-
-    `search(query, k, mode, filters)` defaults to `library.search`; the tuning bench passes
-    its own.
-    """
+    """Run every dev-set query in every mode through `search(query, n, mode, filters)` (such
+    as `Library.search`) and score the rankings against the judgements."""
     from findings.search import Filters
 
     devset = load_devset(devset_path)
     queries = devset.queries
     if not queries:
         raise DevsetError("the dev set has no queries")
-    report_ids, missing_reports = judged_reports(library.store, devset.reports)
+    report_ids, missing_reports = judged_reports(store, devset.reports)
     if devset.reports and not report_ids:
         raise DevsetError(
             f"the index holds none of the {len(devset.reports)} reports the dev set was judged over;"
             " ingest them first (see the dev set's \"reports\" list)"
         )
     filters = Filters(report_ids=tuple(sorted(report_ids)))
-    resolution = resolve(library.store, (j for q in queries for j in q.judgements))
-    if search is None:
-        def search(query, n, mode, filters):
-            return library.search(query, k=n, mode=mode, filters=filters)
+    resolution = resolve(store, (j for q in queries for j in q.judgements))
     depth = max(k, RECALL_AT)
     rows = []
     for q in queries:
@@ -301,11 +293,11 @@ def evaluate(
     )
 
 
-def judged_reports(store, sources: Sequence[str]) -> tuple[set[str], tuple[str, ...]]:
+def judged_reports(store: Store, sources: Sequence[str]) -> tuple[set[str], tuple[str, ...]]:
     """Ids of the index's reports among `sources`, and the sources it lacks."""
     if not sources:
         return set(), ()
-    by_source = {source_key(s): rid for rid, s in store.db.execute("SELECT id, source FROM reports")}
+    by_source = {source_key(s): rid for rid, s in store.report_sources().items()}
     found = {by_source[s] for s in sources if s in by_source}
     return found, tuple(s for s in sources if s not in by_source)
 
@@ -324,7 +316,7 @@ def render_table(report: EvalReport, per_query: bool = False) -> str:
     metrics = (f"nDCG@{report.k}", f"Recall@{RECALL_AT}", "MRR")
     width = max(len(m) for m in metrics) + 2
     lines = [f"{'':<{width}}" + "".join(f"{m:>10}" for m in modes)]
-    for label, attr in zip(metrics, ("ndcg", "recall", "mrr")):
+    for label, attr in zip(metrics, ("ndcg", "recall", "mrr"), strict=True):
         lines.append(f"{label:<{width}}" + "".join(f"{getattr(m, attr):>10.3f}" for m in report.modes))
     queries = report.modes[0].queries if report.modes else 0
     lines.append(f"{queries} queries from {report.devset}")

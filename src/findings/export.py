@@ -14,23 +14,23 @@ import csv
 import io
 import json
 import logging
-import os
 import re
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from findings.citations import citation, date_range, paragraph_label
 from findings.errors import QueryError
-from findings.models import REPORT_TYPES, Hit, Paragraph, Report
+from findings.files import TargetExists, atomic_write
+from findings.models import Hit, Paragraph, Report
 from findings.search import find_paragraph
-from findings.serialise import citation, date_range, paragraph_label
+from findings.store import Store
+from findings.vocabulary import EXPORT_FORMATS, report_type
 
 logger = logging.getLogger(__name__)
 
-FORMATS = ("csv", "md", "docx", "json")
-TEXT_FORMATS = ("csv", "md", "json")
+FORMATS = tuple(EXPORT_FORMATS)
 FIELDS = (
     "id", "authority", "report_id", "report_title", "report_type", "report_type_name",
     "inspection_start", "inspection_end", "published", "paragraph", "section", "page", "source",
@@ -56,9 +56,8 @@ def items_from_hits(hits: Sequence[Hit], query: str | None) -> list[ExportItem]:
     return [ExportItem(hit.paragraph, hit.report, query) for hit in hits]
 
 
-def items_from_ids(library, ids: Sequence[str], query: str | None = None) -> list[ExportItem]:
+def items_from_ids(store: Store, ids: Sequence[str], query: str | None = None) -> list[ExportItem]:
     """The paragraphs with these ids, in the order given (repeats dropped)."""
-    store = library.store
     items: list[ExportItem] = []
     for paragraph_id in dict.fromkeys(ids):
         _, paragraph, report = find_paragraph(store, paragraph_id)
@@ -80,7 +79,7 @@ def record(item: ExportItem) -> dict[str, str | int | None]:
         "report_id": item.report.id,
         "report_title": meta.title,
         "report_type": meta.report_type,
-        "report_type_name": REPORT_TYPES.get(meta.report_type, meta.report_type),
+        "report_type_name": report_type(meta.report_type).label,
         "inspection_start": meta.inspection_start.isoformat() if meta.inspection_start else None,
         "inspection_end": meta.inspection_end.isoformat() if meta.inspection_end else None,
         "published": meta.published.isoformat() if meta.published else None,
@@ -112,7 +111,7 @@ def write(
     unless `force`; in no case is anything written anywhere but `out`.
     """
     if out == "-":
-        if fmt not in TEXT_FORMATS:
+        if fmt not in EXPORT_FORMATS or not EXPORT_FORMATS[fmt].text:
             raise QueryError(f"a {fmt} file cannot go to standard output; give --out FILE")
         data = render(items, fmt, title)
         sys.stdout.buffer.write(data)
@@ -144,44 +143,12 @@ def _target(out: str, force: bool) -> Path:
 
 
 def _atomic_write(target: Path, data: bytes, force: bool) -> None:
-    """A temp file in the target's folder, fsynced, then renamed onto (or linked as) the target.
-
-    Without `force` the temp file is hard-linked to the target, which fails if something
-    appeared there meanwhile; rename and link act on the name itself, never through a link.
-    """
-    handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    """Onto the target atomically; without `force`, never over something that appeared there
+    since `_target` looked (the temp file is linked, not renamed, into place)."""
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(tmp, _mode(target))
-        if force:
-            os.replace(tmp, target)
-            return
-        try:
-            os.link(tmp, target)
-        except FileExistsError as exc:
-            raise QueryError(f"{target} exists; use --force to overwrite") from exc
-        except OSError:  # a file system without hard links: check, then rename
-            if target.exists() or target.is_symlink():
-                raise QueryError(f"{target} exists; use --force to overwrite") from None
-            os.replace(tmp, target)
-    finally:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-
-
-def _mode(target: Path) -> int:
-    """The file mode: the replaced file's, or what the process umask allows a new file."""
-    if target.is_file():
-        return target.stat().st_mode & 0o777
-    try:  # Linux reports the umask without changing it (os.umask would race other threads)
-        status = Path("/proc/self/status").read_text()
-        umask = int(re.search(r"^Umask:\s*([0-7]+)", status, re.MULTILINE).group(1), 8)
-    except (OSError, AttributeError, ValueError):
-        umask = 0o022
-    return 0o666 & ~umask
+        atomic_write(target, data, overwrite=force)
+    except TargetExists as exc:
+        raise QueryError(f"{target} exists; use --force to overwrite") from exc
 
 
 # --- formats --------------------------------------------------------------------------------

@@ -7,20 +7,28 @@ when a file fails: each report is written in its own transaction, after all the 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
+
+from findings.embedding.clauses import embed_texts
+from findings.files import sha256_file
 from findings.metadata import extract_metadata
 from findings.models import Paragraph, Report, ReportMeta
 from findings.readers import SUPPORTED_SUFFIXES, ReadError
 from findings.sandbox import read_pages_limited
 from findings.split import split_pages
 from findings.store import Store, text_hash, with_report_id
+from findings.vocabulary import report_type
+
+if TYPE_CHECKING:
+    from findings.embedding import Embedder
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +74,7 @@ def find_files(paths: Iterable[str | Path]) -> list[Path]:
 def ingest_paths(
     paths: Iterable[str | Path],
     store: Store,
-    embedder=None,
+    embedder: Embedder | None = None,
     progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
 ) -> IngestSummary:
     """Ingest files and folders into the store. `embedder` None stores text only.
@@ -118,7 +126,7 @@ def _read_if_changed(path: Path, existing: tuple[str, str] | None) -> _Read:
         raise ReadError("no such file")
     if path.is_dir():
         raise ReadError("is a folder")
-    read = _Read(_source(path), f"{_file_hash(path)}-p{PARSER_VERSION}")
+    read = _Read(_source(path), f"{sha256_file(path)}-p{PARSER_VERSION}")
     if existing and existing[1] == read.digest:
         return read
     read.pages = read_pages_limited(path)
@@ -129,7 +137,7 @@ def _read_if_changed(path: Path, existing: tuple[str, str] | None) -> _Read:
     return read
 
 
-def _store_read(path: Path, read: _Read, store: Store, embedder=None) -> str:
+def _store_read(path: Path, read: _Read, store: Store, embedder: Embedder | None = None) -> str:
     """Embed what `_read_if_changed` found and store it as one report."""
     if read.meta is None:
         return "unchanged"
@@ -144,155 +152,20 @@ def _store_read(path: Path, read: _Read, store: Store, embedder=None) -> str:
     return "replaced" if existing else "added"
 
 
-# Clauses of at most this many word pieces are read on their own (see embedding_parts).  The
-# dev set scored semantic nDCG@10 0.691-0.694 at 8, 0.668-0.675 at 12 and 0.680 at 16, hybrid
-# 0.743-0.749 throughout (docs/performance.md).  8 is also the length of the issue's headline
-# clause "Over-optimism about parental capacity to change", so longer headline clauses are pooled.
-READ_ALONE_TOKENS = 8
-
-
-def embed_new(paragraphs: list[Paragraph], store: Store, embedder):
+def embed_new(
+    paragraphs: list[Paragraph], store: Store, embedder: Embedder
+) -> Iterator[tuple[str, str, int, np.ndarray]]:
     """(text_hash, model, window, vector) for every paragraph text not already cached."""
     hashes = {text_hash(p.text): p.text for p in paragraphs}
     cached = store.cached_hashes(embedder.name, hashes)
-    todo = [(h, embedding_parts(t, embedder)) for h, t in hashes.items() if h not in cached]
-    if not todo:
-        return
-    texts: list[str] = []
-    spans: list[list[tuple[int, int]]] = []
-    firsts: list[int] = []
-    for _, parts in todo:
-        firsts.append(len(texts))
-        texts.extend(parts.texts)
-        spans.extend([] for _ in parts.texts)
-        for t, a, b in parts.clauses:
-            if a is not None:
-                spans[firsts[-1] + t].append((a, b))
-    matrices = embedder.encode_spans(texts, spans)
-    for (h, parts), first in zip(todo, firsts, strict=True):
-        rows = matrices[first : first + len(parts.texts)]
-        vectors = [rows[w][0] for w in range(parts.windows)]
-        taken = [1] * len(rows)
-        for t, a, _ in parts.clauses:
-            if a is None:
-                vectors.append(rows[t][0])
-            else:
-                vectors.append(rows[t][taken[t]])
-                taken[t] += 1
-        for i, vector in enumerate(vectors):
-            yield h, embedder.name, i, vector
-
-
-@dataclass
-class EmbeddingParts:
-    """What the model reads for one paragraph, and where its clauses are.
-
-    `texts[:windows]` are the paragraph's windows; any later text is a clause read on its own.
-    `clauses` lists (text, start, end) in reading order: a span of `texts[text]`, or
-    (text, None, None) for the whole of that text.
-    """
-
-    texts: list[str]
-    windows: int
-    clauses: list[tuple[int, int | None, int | None]]
-
-
-def embedding_parts(text: str, embedder) -> EmbeddingParts:
-    """What is embedded for one paragraph: its windows, and a vector for each clause.
-
-    The whole paragraph (in overlapping windows when longer than the model's window) is read
-    by the model.  A paragraph of several clauses also gets a vector per clause: inspectors
-    often state a finding in one clause of a long sentence ("Over-optimism about parental
-    capacity to change, along with ..."), and a whole-paragraph vector blurs it; search keeps
-    each paragraph's best-matching clause.  A clause's vector is pooled from its own tokens in
-    the paragraph's pass (`Embedder.encode_spans`, "late chunking"), which costs no model time;
-    a clause of at most READ_ALONE_TOKENS word pieces is read on its own instead, because
-    pooled from so few tokens its vector is mostly its context (the clause above scores 0.69
-    against "social workers too optimistic that parents will change" read alone, 0.51
-    pooled).  Vectors are numbered windows first, then clauses in reading order.
-    """
-    from findings.sentences import split_sentences
-
-    windows = list(embedder.windows(text))
-    parts = EmbeddingParts(list(windows), len(windows), [])
-    pieces = [sentence[a:b] for sentence in split_sentences(text) for a, b in clause_spans(sentence)]
-    if len(pieces) < 2:
-        return parts
-    window, cursor = 0, 0
-    for piece, tokens in zip(pieces, embedder.count_tokens(pieces), strict=True):
-        if tokens <= READ_ALONE_TOKENS:
-            parts.clauses.append((len(parts.texts), None, None))
-            parts.texts.append(piece)
-            continue
-        for w in range(window, len(windows)):
-            at = windows[w].find(piece, cursor if w == window else 0)
-            if at >= 0:
-                window, cursor = w, at + len(piece)
-                parts.clauses.append((w, at, cursor))
-                break
-        else:  # not verbatim in a window (a long sentence re-spaced by windowing): read alone
-            parts.clauses.append((len(parts.texts), None, None))
-            parts.texts.append(piece)
-    return parts
-
-
-_CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s+[–—-]\s+")
-
-
-def clause_spans(sentence: str, min_words: int = 4) -> list[tuple[int, int]]:
-    """A sentence cut at commas, semicolons, colons and dashes into clauses of min_words or
-    more, as (start, end) offsets; a short piece stays with the clause before it (the first
-    with the one after it)."""
-    spans: list[tuple[int, int]] = []
-    start = len(sentence) - len(sentence.lstrip())
-    stop = len(sentence.rstrip())
-    for brk in [*_CLAUSE_BREAK.finditer(sentence, start, stop), None]:
-        end = brk.start() if brk else stop
-        if end > start:
-            if spans and len(sentence[start:end].split()) < min_words:
-                spans[-1] = (spans[-1][0], end)
-            else:
-                spans.append((start, end))
-        start = brk.end() if brk else stop
-    if len(spans) > 1 and len(sentence[slice(*spans[0])].split()) < min_words:
-        spans[0:2] = [(spans[0][0], spans[1][1])]
-    return spans
-
-
-def clauses(sentence: str, min_words: int = 4) -> list[str]:
-    """The clauses of `clause_spans` as text."""
-    return [sentence[a:b] for a, b in clause_spans(sentence, min_words)]
-
-
-def _file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-_TYPE_SLUG = {
-    "ilacs_standard": "ilacs",
-    "ilacs_short": "ilacs-short",
-    "focused_visit": "focused-visit",
-    "monitoring_visit": "monitoring-visit",
-    "sif": "sif",
-    "child_protection_2012": "child-protection",
-    "jtai": "jtai",
-    "peer_review": "peer-review",
-    "press_release": "press-release",
-}
+    todo = {h: text for h, text in hashes.items() if h not in cached}
+    for h, window, vector in embed_texts(todo, embedder):
+        yield h, embedder.name, window, vector
 
 
 def _new_report_id(meta: ReportMeta, path: Path, store: Store) -> str:
     """A readable, unique id such as "blackburn-with-darwen-2022-ilacs"."""
-    when = meta.inspection_start or meta.published
-    parts = [
-        meta.authority or path.stem,
-        str(when.year) if when else "",
-        _TYPE_SLUG.get(meta.report_type, ""),
-    ]
+    parts = [meta.authority or path.stem, str(meta.year or ""), report_type(meta.report_type).slug]
     base = re.sub(r"[^a-z0-9]+", "-", " ".join(p for p in parts if p).lower()).strip("-")[:60] or "report"
     taken = store.report_ids()
     candidate, n = base, 2

@@ -1,10 +1,15 @@
 """An index folder as one object: the store, the embedding model and the FAISS index in step.
 
-`Library` is what the CLI and the web app hold.  It owns the invariant that the FAISS index is
-derived from the vectors stored in SQLite: whenever the store's generation moves on, or the
-FAISS files are missing, damaged or built for another model, the index is rebuilt from the
-stored vectors without re-embedding anything.  Ingests take an exclusive lock on the folder, so
-two ingests never interleave.
+`Library` is what the CLI and the web app hold.  It owns the invariant that the FAISS index
+holds exactly the vectors stored in SQLite for the current paragraphs.  Writers (ingest,
+remove, reindex) bring the index up to date incrementally, from what the store holds, and save
+it with the store generation it matches; a reader loads the saved index and, if the store has
+moved on since (another process wrote), catches up in memory without writing anything.
+Paragraph rowids are never reused, so catching up is a difference of vector ids: the ids the
+store holds and the index lacks are added, and ids the index holds for removed paragraphs are
+dropped (a flat index) or masked out of every search (HNSW, which cannot remove; it is rebuilt
+when they pass a quarter of it).  Ingests take an exclusive lock on the folder, so two writers
+never interleave.
 """
 
 from __future__ import annotations
@@ -13,126 +18,218 @@ import fcntl
 import json
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from findings.config import Settings
 from findings.errors import IngestLocked
+from findings.files import atomic_write
 from findings.ingest import IngestSummary, embed_new, ingest_paths
-from findings.store import Store, StoreError
+from findings.store import WINDOW_BITS, Snapshot, Store, StoreError
+
+if TYPE_CHECKING:
+    from findings.embedding import Embedder
+    from findings.models import Hit
+    from findings.search import Filters, SearchSources
+    from findings.similar import SimilarGroup
+    from findings.vectors import VectorIndex
 
 logger = logging.getLogger(__name__)
 
 STATE_FILE = "vectors-state.json"
 LOCK_FILE = "ingest.lock"
+STATE_FORMAT = 2  # 2: vector ids are stable (paragraph rowids never reused)
+MAX_STALE_SHARE = 0.25  # an HNSW index is rebuilt when this share of it is removed vectors
+
+
+@dataclass(frozen=True)
+class VectorSync:
+    """How far the vector index was from the store, and what was done about it."""
+
+    added: int = 0
+    removed: int = 0
+    masked: int = 0  # removed paragraphs' vectors still in an HNSW index (never returned)
+    rebuilt: bool = False
 
 
 class Library:
-    def __init__(self, settings: Settings, embed: bool = True, embedder=None) -> None:
+    def __init__(self, settings: Settings, embed: bool = True, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.store = Store(settings.index_dir)
         self.embed = embed
         self._embedder = embedder
-        self._vectors = None
+        self._vectors: VectorIndex | None = None
         self._vectors_generation = -1
+        self._snapshot: Snapshot | None = None
         self._lock = threading.RLock()
+        self.last_sync: VectorSync | None = None  # what the last change did to the vector index
 
-    # --- model and vectors ------------------------------------------------------------------
+    # --- model, snapshot and vectors ----------------------------------------------------------
 
     @property
-    def embedder(self):
+    def embedder(self) -> Embedder:
         if self._embedder is None:
-            from findings.embed import Embedder
+            from findings.embedding import load_embedder
 
-            self._embedder = Embedder(self.settings.model)
+            self._embedder = load_embedder(self.settings.model)
         return self._embedder
 
-    def vectors(self):
-        """The FAISS index for the current model, rebuilt from stored vectors when stale."""
-        from findings.vectors import IndexMissing, VectorIndex, VectorIndexError, read_manifest
+    def snapshot(self) -> Snapshot:
+        """The reports and paragraph rowids as of now (cached until the store changes)."""
+        version = self.store.version()
+        cached = self._snapshot
+        if cached is None or cached.version != version:
+            cached = self._snapshot = self.store.snapshot()
+        return cached
 
+    def vectors(self) -> VectorIndex:
+        """The FAISS index for the current model, caught up with the store (in memory only)."""
         with self._lock:
-            # Read under the lock: a thread holding an older generation must not write it back.
             generation = self.store.generation
-            if self._vectors is not None and self._vectors_generation == generation:
-                return self._vectors
-            folder = self.settings.index_dir
-            embedder = self.embedder
-            try:
-                index = VectorIndex.load(folder, embedder.name, embedder.dim)
-                state = _read_state(folder)
-                # The files must be the very ones built for this generation: an older, intact
-                # pair (restored from a backup, say) would map ids to the wrong paragraphs.
-                if state.get("generation") != generation or state.get("sha256") != read_manifest(folder).sha256:
-                    raise VectorIndexError("stale")
-            except VectorIndexError as exc:
-                if str(exc) != "stale" and not isinstance(exc, IndexMissing):
-                    logger.warning("%s Rebuilding it from the vectors stored in the database.", exc)
-                missing = self.store.unembedded_count(embedder.name)
-                if missing:
-                    others = [m for m in self.store.models() if m != embedder.name]
-                    built = f" (the index was built with {', '.join(others)})" if others else ""
-                    raise StoreError(
-                        f"{missing} paragraphs in {folder} have no vectors for model "
-                        f"{embedder.name!r}{built}; run "
-                        f"`findings reindex --index {folder}` to embed them"
-                    ) from exc
-                logger.info("rebuilding the vector index from stored vectors (%s)", exc)
-                index = self._rebuild(generation)
-            self._vectors, self._vectors_generation = index, generation
-            return index
+            if self._vectors is None or self._vectors_generation != generation:
+                self._vectors, _ = self._caught_up(generation)
+                self._vectors_generation = generation
+            return self._vectors
 
-    def _rebuild(self, generation: int):
+    def _caught_up(self, generation: int) -> tuple[VectorIndex, VectorSync]:
+        """The in-memory index (else the saved one, else a new one) brought level with the
+        store, and what that took."""
+        from findings.vectors import IndexMissing, VectorIndexError
+
+        self._check_embedded()
+        index, saved_generation = self._vectors, self._vectors_generation
+        if index is None:
+            try:
+                index, saved_generation = self._load_saved()
+            except IndexMissing as exc:
+                logger.info("building the vector index from stored vectors (%s)", exc)
+                return self._rebuilt(), VectorSync(rebuilt=True)
+            except VectorIndexError as exc:
+                logger.warning("%s Rebuilding it from the vectors stored in the database.", exc)
+                return self._rebuilt(), VectorSync(rebuilt=True)
+        if saved_generation == generation:
+            return index, VectorSync()
+        if index is self._vectors:  # other threads may be searching it: change a copy
+            index = index.copy()
+        return self._sync(index)
+
+    def _load_saved(self) -> tuple[VectorIndex, int]:
+        from findings.vectors import REBUILD, IndexDamaged, VectorIndex, read_manifest
+
+        folder = self.settings.index_dir
+        index = VectorIndex.load(folder, self.embedder.name, self.embedder.dim)
+        state = _read_state(folder)
+        # The files must be the ones the state describes: an older pair restored from a backup
+        # would otherwise be taken for the generation the state names.
+        if state.get("format") != STATE_FORMAT or state.get("sha256") != read_manifest(folder).sha256:
+            raise IndexDamaged(
+                f"The vector index in {folder} was saved by an earlier version of findings or does "
+                f"not match its state file; rebuild it with `{REBUILD}`."
+            )
+        return index, int(state.get("generation", -1))
+
+    def _sync(self, index: VectorIndex) -> tuple[VectorIndex, VectorSync]:
+        """Add the stored vectors the index lacks; drop (or mask) those of removed paragraphs."""
+        wanted = self.store.vector_ids(self.embedder.name)
+        held = np.sort(index.ids)
+        extra = np.setdiff1d(held, wanted, assume_unique=True)
+        missing = np.setdiff1d(wanted, held, assume_unique=True)
+        masked = 0
+        if extra.size:
+            if index.index_type == "flat":
+                index.remove(extra)
+            else:
+                masked = int(extra.size)
+                if masked > MAX_STALE_SHARE * max(len(index), 1):
+                    return self._rebuilt(), VectorSync(rebuilt=True)
+        if missing.size:
+            rowids = np.unique(missing >> WINDOW_BITS).tolist()
+            ids, matrix = self.store.paragraph_vectors(self.embedder.name, rowids)
+            keep = np.isin(ids, missing)
+            index.add(ids[keep], matrix[keep])
+        removed = 0 if masked else int(extra.size)
+        return index, VectorSync(added=int(missing.size), removed=removed, masked=masked)
+
+    def _rebuilt(self) -> VectorIndex:
         from findings.vectors import VectorIndex
 
         ids, matrix = self.store.paragraph_vectors(self.embedder.name)
         if matrix.size == 0:
-            import numpy as np
-
             matrix = np.zeros((0, self.embedder.dim), dtype=np.float32)
-        index = VectorIndex.build(ids, matrix, model=self.embedder.name)
-        manifest = index.save(self.settings.index_dir)
-        _write_state(
-            self.settings.index_dir,
-            {"generation": generation, "model": self.embedder.name, "sha256": manifest.sha256},
+        return VectorIndex.build(ids, matrix, model=self.embedder.name)
+
+    def _check_embedded(self) -> None:
+        missing = self.store.unembedded_count(self.embedder.name)
+        if missing:
+            others = [m for m in self.store.models() if m != self.embedder.name]
+            built = f" (the index was built with {', '.join(others)})" if others else ""
+            folder = self.settings.index_dir
+            raise StoreError(
+                f"{missing} paragraphs in {folder} have no vectors for model "
+                f"{self.embedder.name!r}{built}; run `findings reindex --index {folder}` to embed them"
+            )
+
+    def _save_vectors(self, *, rebuild: bool = False) -> VectorSync:
+        """Writers only: bring the index level with the store and save it with its state."""
+        with self._lock:
+            generation = self.store.generation
+            if rebuild:
+                index, sync = self._rebuilt(), VectorSync(rebuilt=True)
+            else:
+                index, sync = self._caught_up(generation)
+            manifest = index.save(self.settings.index_dir)
+            _write_state(
+                self.settings.index_dir,
+                {
+                    "format": STATE_FORMAT, "generation": generation,
+                    "model": self.embedder.name, "sha256": manifest.sha256,
+                },
+            )
+            self._vectors, self._vectors_generation = index, generation
+            self.last_sync = sync
+            logger.info("vector index saved: %s", sync)
+            return sync
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def sources(self, semantic: bool = True) -> SearchSources:
+        """What search and similar read: the store, a snapshot and (for meaning) the vectors."""
+        from findings.search import SearchSources
+
+        return SearchSources(
+            store=self.store,
+            snapshot=self.snapshot(),
+            index=self.vectors() if semantic else None,
+            embedder=self.embedder if semantic else None,
+            tuning=self.settings.search,
         )
-        return index
 
-    def reports_by_id(self):
-        """Every stored report by id (cached per store generation: search needs them all)."""
-        generation = self.store.generation
-        cached = getattr(self, "_reports", None)
-        if cached is None or cached[0] != generation:
-            cached = (generation, {r.id: r for r in self.store.reports()})
-            self._reports = cached
-        return cached[1]
-
-    def boilerplate_free_rowids(self):
-        """Rowids of all paragraphs that are not boilerplate (cached per store generation)."""
-        import numpy as np
-
-        generation = self.store.generation
-        cached = getattr(self, "_plain_rowids", None)
-        if cached is None or cached[0] != generation:
-            rows = self.store.db.execute("SELECT rowid FROM paragraphs WHERE boilerplate = 0")
-            cached = (generation, np.array([r[0] for r in rows], dtype=np.int64))
-            self._plain_rowids = cached
-        return cached[1]
-
-    def search(self, query: str, k: int = 10, mode: str = "hybrid", filters=None):
+    def search(self, query: str, k: int = 10, mode: str = "hybrid", filters: Filters | None = None) -> list[Hit]:
         """The k best paragraphs for a query; see `findings.search.search`."""
         from findings.search import search
 
-        return search(self, query, k, mode, filters)
+        return search(self.sources(semantic=mode != "keyword"), query, k, mode, filters)
 
-    # --- changes ----------------------------------------------------------------------------
+    def similar(self, source: str, **options) -> list[SimilarGroup]:
+        """Findings like a paragraph or a text in other councils; see `findings.similar`."""
+        from findings.similar import similar
 
-    def ingest(self, paths: Iterable[str | Path], progress=None) -> IngestSummary:
+        return similar(self.sources(), source, **options)
+
+    # --- changes --------------------------------------------------------------------------------
+
+    def ingest(
+        self, paths: Iterable[str | Path], progress: Callable[[Iterable[Path]], Iterator[Path]] | None = None
+    ) -> IngestSummary:
         with self._ingest_lock():
             summary = ingest_paths(paths, self.store, self.embedder if self.embed else None, progress)
-            if self.embed and (summary.changed or self.store.unembedded_count(self.embedder.name) == 0):
-                self.vectors()
+            if self.embed and self.missing_vectors() == 0:
+                self._save_vectors()
             return summary
 
     def missing_vectors(self) -> int:
@@ -142,29 +239,30 @@ class Library:
 
     def reindex(self) -> int:
         """Embed every paragraph that has no vector for the current model; rebuild FAISS."""
-        from findings.models import Paragraph
-
         with self._ingest_lock():
             count = 0
             for report in self.store.reports():
-                paragraphs: list[Paragraph] = self.store.paragraphs(report.id)
-                rows = list(embed_new(paragraphs, self.store, self.embedder))
+                rows = list(embed_new(self.store.paragraphs(report.id), self.store, self.embedder))
                 if rows:
                     self.store.put_vectors(rows)
                     count += len({r[0] for r in rows})
             self._vectors = None
-            self._rebuild(self.store.generation)
+            self._save_vectors(rebuild=True)
             return count
 
     def remove(self, report_id: str) -> None:
         with self._ingest_lock():
             if not self.store.remove_report(report_id):
                 raise StoreError(f"no report with id '{report_id}' (see `findings reports`)")
-            if self.embed:
-                self.vectors()
+            if self.embed and self.missing_vectors() == 0:
+                self._save_vectors()
+
+    def correct(self, report_id: str, field: str, value: str) -> None:
+        """A user's correction of a report's metadata (kept when the file is ingested again)."""
+        self.store.correct(report_id, field, value)
 
     @contextmanager
-    def _ingest_lock(self):
+    def _ingest_lock(self) -> Iterator[None]:
         path = self.settings.index_dir / LOCK_FILE
         with open(path, "w") as handle:
             try:
@@ -179,10 +277,6 @@ class Library:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def correct_report(settings: Settings, report_id: str, field: str, value: str) -> None:
-    Store(settings.index_dir, create=False).correct(report_id, field, value)
-
-
 def _read_state(folder: Path) -> dict:
     try:
         return json.loads((folder / STATE_FILE).read_text())
@@ -191,6 +285,4 @@ def _read_state(folder: Path) -> dict:
 
 
 def _write_state(folder: Path, state: dict) -> None:
-    tmp = folder / (STATE_FILE + ".tmp")
-    tmp.write_text(json.dumps(state))
-    tmp.replace(folder / STATE_FILE)
+    atomic_write(folder / STATE_FILE, json.dumps(state).encode("utf-8"))

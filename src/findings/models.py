@@ -9,50 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-# Grades, normalised. "requires improvement" covers "requires improvement to be good".
-GRADES: tuple[str, ...] = (
-    "outstanding",
-    "good",
-    "requires improvement",
-    "adequate",
-    "inadequate",
-)
-
-# Judgement keys line up with ../shared/corpus/ilacs_history.csv; extra ones have their own keys.
-JUDGEMENT_KEYS: tuple[str, ...] = (
-    "overall_effectiveness",
-    "impact_of_leaders",
-    "help_and_protection",
-    "in_care",
-    "care_leavers",
-    "adoption",
-    "lscb",
-)
-
-JUDGEMENT_LABELS: dict[str, str] = {
-    "overall_effectiveness": "Overall effectiveness",
-    "impact_of_leaders": "Impact of leaders",
-    "help_and_protection": "Help and protection",
-    "in_care": "Children in care",
-    "care_leavers": "Care leavers",
-    "adoption": "Adoption performance",
-    "lscb": "Local Safeguarding Children Board",
-}
-
-# Report types: key -> the words used in a citation.
-REPORT_TYPES: dict[str, str] = {
-    "ilacs_standard": "inspection of local authority children's services (ILACS standard)",
-    "ilacs_short": "inspection of local authority children's services (ILACS short)",
-    "focused_visit": "focused visit",
-    "monitoring_visit": "monitoring visit",
-    "sif": "single inspection framework inspection",
-    "child_protection_2012": "inspection of arrangements for the protection of children",
-    "jtai": "joint targeted area inspection",
-    "peer_review": "peer review",
-    "press_release": "press release",
-    "other": "other document",
-}
-
 PARAGRAPH_KINDS: tuple[str, ...] = ("numbered", "item", "prose")
 
 
@@ -76,6 +32,16 @@ class ReportMeta:
     published: date | None = None
     lead_inspector: str | None = None
     judgements: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def when(self) -> date | None:
+        """The report's date: the inspection's start, else its end, else publication."""
+        return self.inspection_start or self.inspection_end or self.published
+
+    @property
+    def year(self) -> int | None:
+        """The year of `when`: what the year filters, charts and report ids use."""
+        return self.when.year if self.when else None
 
 
 @dataclass(frozen=True)
@@ -123,4 +89,5 @@ class Hit:
     score: float
     highlights: tuple[str, ...] = ()
     citation: str = ""
-    section_grade: str | None = None
+    section_judgement: str | None = None  # the judgement key the paragraph's section reports on
+    section_grade: str | None = None  # that judgement's grade in this report

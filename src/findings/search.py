@@ -1,43 +1,38 @@
 """Query -> keyword (FTS5 BM25) + semantic (FAISS) -> fusion -> filters -> highlights -> hits.
 
-`search(library, query, k, mode, filters)` is the one entry point the CLI and the web app use.
-Filters are applied inside both retrievers (SQL for keywords, an id selector for FAISS), so a
-narrow filter never starves the result list.  Hybrid fusion is weighted reciprocal rank fusion;
-its constants were tuned on the development query set (`findings eval`, see docs/search.md).
+`search(sources, query, k, mode, filters)` is the one entry point; it reads only what it is
+given (`SearchSources`: a store, a snapshot of the reports, and for semantic search a vector
+index and an embedder), so it can be tested with small fakes and tuned by passing another
+`SearchTuning`.  Filters are applied inside both retrievers (SQL for keywords, a mask for
+FAISS), so a narrow filter never starves the result list.  The two retrievers are public
+(`keyword_candidates`, `semantic_candidates`) for `similar` and the tuning benches.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from findings.citations import citation
+from findings.config import SearchTuning
 from findings.errors import QueryError
-from findings.models import GRADES, JUDGEMENT_KEYS, REPORT_TYPES, Hit, Paragraph, Report
-from findings.serialise import citation, section_judgement
-from findings.store import WINDOW_BITS, paragraph_rowid
+from findings.models import Hit, Paragraph, Report
+from findings.store import WINDOW_BITS, ParagraphScope, Snapshot, Store, paragraph_rowid
+from findings.vocabulary import GRADES, JUDGEMENT_KEYS, MODES, REPORT_TYPES, STOPWORDS
+
+if TYPE_CHECKING:
+    from findings.embedding import Embedder
+    from findings.vectors import SearchResult, VectorIndex
 
 logger = logging.getLogger(__name__)
 
-MODES = ("hybrid", "semantic", "keyword")
 MAX_QUERY_CHARS = 1000
 MAX_K = 200
 MAX_FILTER_VALUES = 200
-POOL = 100  # candidates taken from each retriever before fusion
-# Weighted reciprocal rank fusion, weight / (RRF_K + rank), tuned on the development set with
-# bench/tune_fusion.py: k=30 and semantic:keyword = 0.5:1 gave the best nDCG@10 (0.753).
-RRF_K = 30
-SEMANTIC_WEIGHT = 0.5
-KEYWORD_WEIGHT = 1.0
-WHOLE_WEIGHT = 0.3  # semantic score = 0.3 whole paragraph + 0.7 best clause (paragraph_scores)
-
-_STOPWORDS = frozenset(
-    "a an and are as at be been but by can do does for from had has have how i in into is it its"
-    " me my not of on or our so than that the their them there these they this to too was we were"
-    " what when where which who why will with you your".split()
-)
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -58,44 +53,63 @@ class Filters:
     exclude_authorities: tuple[str, ...] = field(default=())
 
 
-def search(library, query: str, k: int = 10, mode: str = "hybrid", filters: Filters | None = None) -> list[Hit]:
+@dataclass(frozen=True)
+class SearchSources:
+    """What a search reads.  `index` and `embedder` may be None for keyword search."""
+
+    store: Store
+    snapshot: Snapshot
+    index: VectorIndex | None = None
+    embedder: Embedder | None = None
+    tuning: SearchTuning = field(default_factory=SearchTuning)
+
+
+def search(
+    sources: SearchSources, query: str, k: int = 10, mode: str = "hybrid", filters: Filters | None = None
+) -> list[Hit]:
     """The k best paragraphs for a query, best first."""
-    query = _check_query(query)
-    k = _check_k(k)
+    query = check_query(query)
+    k = check_k(k)
     if mode not in MODES:
         raise QueryError(f"unknown mode '{mode}': use one of {', '.join(MODES)}")
     filters = filters or Filters()
-    store = library.store
-    reports = library.reports_by_id()
-    allowed = allowed_reports(reports, filters)
-    if not allowed:
+    scope = paragraph_scope(sources.snapshot, filters)
+    if scope is None:
         return []
     terms = keyword_terms(query)
     if mode == "keyword" and not terms:
         raise QueryError("the query has no words to match; type some words, not only punctuation")
-    pool = max(POOL, k * 2)
-    keyword = _keyword(store, terms, allowed, filters, pool) if mode != "semantic" and terms else []
-    semantic = _semantic(library, query, allowed, filters, pool) if mode != "keyword" else []
+    pool = max(sources.tuning.pool, k * 2)
+    keyword = keyword_candidates(sources.store, terms, scope, pool) if mode != "semantic" and terms else []
+    semantic = []
+    if mode != "keyword":
+        if sources.index is None or sources.embedder is None:
+            raise ValueError("semantic and hybrid search need a vector index and an embedder")
+        vector = sources.embedder.encode_query(query)
+        rowids = scope_rowids(sources, scope)
+        found = semantic_candidates(sources.index, vector, rowids, pool * 3)
+        semantic = paragraph_scores(sources.index, vector, found, sources.tuning.whole_weight)[:pool]
     if mode == "hybrid":
-        ranked = fuse(semantic, keyword)
+        ranked = fuse(semantic, keyword, sources.tuning)
     else:
         ranked = semantic or keyword
-    return _hits(library, query, ranked[:k], reports)
+    return _hits(sources, query, ranked[:k])
 
 
-def find_paragraph(store, paragraph_id: str) -> tuple[int, Paragraph, Report]:
+def find_paragraph(store: Store, paragraph_id: str) -> tuple[int, Paragraph, Report]:
     """(rowid, paragraph, report) for a paragraph id; QueryError naming an unknown id."""
     rowid = store.rowid_of(paragraph_id)
-    if rowid is None:
+    paragraph = store.paragraph(paragraph_id)
+    report = store.report(paragraph.report_id) if paragraph else None
+    if rowid is None or paragraph is None or report is None:
         raise QueryError(f"no paragraph with id '{paragraph_id}' (see `findings paragraphs REPORT_ID`)")
-    paragraph = store.paragraphs_by_rowid([rowid])[rowid]
-    return rowid, paragraph, store.report(paragraph.report_id)
+    return rowid, paragraph, report
 
 
 # --- checks -------------------------------------------------------------------------------
 
 
-def _check_query(query: str) -> str:
+def check_query(query: str) -> str:
     if not isinstance(query, str) or not query.strip():
         raise QueryError("type a few words to search for; the query is empty")
     query = " ".join(query.split())
@@ -107,7 +121,7 @@ def _check_query(query: str) -> str:
     return query
 
 
-def _check_k(k: int) -> int:
+def check_k(k: int) -> int:
     try:
         k = int(k)
     except (TypeError, ValueError) as exc:
@@ -145,17 +159,12 @@ def check_filters(filters: Filters) -> Filters:
             council(name)
     if filters.from_year and filters.to_year and filters.from_year > filters.to_year:
         raise QueryError(f"the year range {filters.from_year}-{filters.to_year} is back to front")
-    from dataclasses import replace
-
     return replace(filters, authorities=tuple(names))
 
 
 def allowed_reports(reports: dict[str, Report], filters: Filters) -> set[str]:
     """Ids of the reports that pass the report-level filters."""
     from findings.councils import council, same_region, statistical_neighbours
-
-    def council_name(name: str) -> str:
-        return council(name).name
 
     try:
         filters = check_filters(filters)
@@ -164,7 +173,7 @@ def allowed_reports(reports: dict[str, Report], filters: Filters) -> set[str]:
     councils: set[str] | None = set(filters.authorities) if filters.authorities else None
     for name, expand in ((filters.region_of, same_region), (filters.neighbours_of, statistical_neighbours)):
         if name:
-            group = set(expand(name)) | {council_name(name)}
+            group = set(expand(name)) | {council(name).name}
             councils = group if councils is None else councils & group
     excluded = set(filters.exclude_authorities)
     allowed = set()
@@ -176,7 +185,7 @@ def allowed_reports(reports: dict[str, Report], filters: Filters) -> set[str]:
             continue
         if filters.report_ids and report.id not in filters.report_ids:
             continue
-        year = _year(report)
+        year = meta.year
         if filters.from_year and (year is None or year < filters.from_year):
             continue
         if filters.to_year and (year is None or year > filters.to_year):
@@ -189,9 +198,24 @@ def allowed_reports(reports: dict[str, Report], filters: Filters) -> set[str]:
     return allowed
 
 
-def _year(report: Report) -> int | None:
-    when = report.meta.inspection_start or report.meta.inspection_end or report.meta.published
-    return when.year if when else None
+def paragraph_scope(snapshot: Snapshot, filters: Filters) -> ParagraphScope | None:
+    """The paragraphs the filters leave, or None when they leave no report at all."""
+    allowed = allowed_reports(dict(snapshot.reports), filters)
+    if not allowed:
+        return None
+    everything = len(allowed) == len(snapshot.reports)
+    return ParagraphScope(
+        report_ids=None if everything else frozenset(allowed),
+        include_boilerplate=filters.include_boilerplate,
+        sections=tuple(filters.sections),
+    )
+
+
+def scope_rowids(sources: SearchSources, scope: ParagraphScope) -> np.ndarray:
+    """Rowids of the paragraphs in a scope (from the snapshot when no filter narrows it)."""
+    if scope.everything:
+        return sources.snapshot.scope_rowids(scope.include_boilerplate)
+    return np.fromiter(sources.store.scoped_rowids(scope), dtype=np.int64)
 
 
 # --- retrievers -----------------------------------------------------------------------------
@@ -199,7 +223,7 @@ def _year(report: Report) -> int | None:
 
 def keyword_terms(query: str) -> list[str]:
     words = [w.lower() for w in _WORD.findall(query)]
-    content = [w for w in words if w not in _STOPWORDS]
+    content = [w for w in words if w not in STOPWORDS]
     return list(dict.fromkeys(content or words))
 
 
@@ -226,84 +250,23 @@ def fts_query(terms: list[str]) -> str:
     return " OR ".join(dict.fromkeys(parts))
 
 
-def _paragraph_filter_sql(allowed: set[str], filters: Filters) -> tuple[str, list]:
-    clauses, params = [], []
-    marks = ",".join("?" * len(allowed))
-    clauses.append(f"p.report_id IN ({marks})")
-    params += sorted(allowed)
-    if not filters.include_boilerplate:
-        clauses.append("p.boilerplate = 0")
-    if filters.sections:
-        clauses.append("(" + " OR ".join("p.section LIKE ?" for _ in filters.sections) + ")")
-        params += [f"%{s}%" for s in filters.sections]
-    return " AND ".join(clauses), params
-
-
-def _keyword(store, terms: list[str], allowed: set[str], filters: Filters, pool: int) -> list[tuple[int, float]]:
-    where, params = _paragraph_filter_sql(allowed, filters)
-    rows = store.db.execute(
-        "SELECT f.rowid, -bm25(paragraphs_fts, 1.0, 0.3) FROM paragraphs_fts f"
-        " JOIN paragraphs p ON p.rowid = f.rowid"
-        f" WHERE paragraphs_fts MATCH ? AND {where}"
-        " ORDER BY bm25(paragraphs_fts, 1.0, 0.3) LIMIT ?",
-        [fts_query(terms), *params, pool],
-    ).fetchall()
-    return [(r[0], float(r[1])) for r in rows]
-
-
-def _semantic(library, query: str, allowed: set[str], filters: Filters, pool: int) -> list[tuple[int, float]]:
-    index = library.vectors()
-    if len(index) == 0:
+def keyword_candidates(
+    store: Store, terms: list[str], scope: ParagraphScope, pool: int
+) -> list[tuple[int, float]]:
+    """The `pool` best paragraphs by BM25 for any of the terms, as (rowid, score)."""
+    if not terms:
         return []
-    vector = library.embedder.encode_query(query)
-    restricted = len(allowed) < len(library.reports_by_id()) or filters.sections
-    if restricted:
-        where, params = _paragraph_filter_sql(allowed, filters)
-        rowids = np.array(
-            [r[0] for r in library.store.db.execute(f"SELECT p.rowid FROM paragraphs p WHERE {where}", params)],
-            dtype=np.int64,
-        )
-    else:
-        rowids = None
-    ids, scores = _faiss_search(index, vector, pool * 3, rowids, filters.include_boilerplate, library)
-    return paragraph_scores(index, vector, ids, scores)[:pool]
+    return store.keyword_search(fts_query(terms), pool, scope)
 
 
-def paragraph_scores(index, vector: np.ndarray, ids: np.ndarray, scores: np.ndarray) -> list[tuple[int, float]]:
-    """Score each paragraph among the retrieved vectors: a weighted mean of its whole-paragraph
-    cosine (window 0) and its best window or clause.
+def semantic_candidates(index: VectorIndex, vector: np.ndarray, rowids: np.ndarray, n: int) -> SearchResult:
+    """The `n` nearest vectors (windows and clauses) among those of the paragraphs `rowids`.
 
-    Measured with bench/aggregation.py (semantic / hybrid nDCG@10 on the development set):
-    whole paragraph alone 0.693 / 0.754, best clause alone 0.561 / 0.737, equal weights
-    0.720 / 0.755, whole weight 0.3: 0.679 / 0.748.  We use 0.3: equal weights lose the
-    seeds' everyday-wording test ("social workers too optimistic that parents will change"
-    must find "Over-optimism about parental capacity to change" in the top 3)."""
-    best: dict[int, float] = {}
-    for vector_id, score in zip(ids.tolist(), scores.tolist()):
-        rowid = paragraph_rowid(vector_id)
-        if score > best.get(rowid, -np.inf):
-            best[rowid] = score
-    if not best:
-        return []
-    rowids = np.fromiter(best, dtype=np.int64, count=len(best))
-    whole = index.reconstruct_batch(rowids << WINDOW_BITS) @ vector
-    fused = {
-        rowid: WHOLE_WEIGHT * float(w) + (1 - WHOLE_WEIGHT) * best[rowid]
-        for rowid, w in zip(rowids.tolist(), whole)
-    }
-    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+    The vectors of removed paragraphs that an HNSW index still holds are never among them."""
+    return index.search_masked(vector, n, vector_mask(index, rowids))
 
 
-def _faiss_search(index, vector, n, rowids, include_boilerplate, library):
-    """FAISS search limited to the vectors of the given paragraphs (all when None)."""
-    if rowids is None:
-        if include_boilerplate:
-            return index.search(vector, n)
-        rowids = library.boilerplate_free_rowids()
-    return index.search_masked(vector, n, _vector_mask(index, rowids))
-
-
-def _vector_mask(index, rowids: np.ndarray) -> np.ndarray:
+def vector_mask(index: VectorIndex, rowids: np.ndarray) -> np.ndarray:
     """True for each vector (in the order of `index.ids`) that belongs to one of `rowids`.
 
     A lookup table indexed by rowid: one pass over the vectors, where `np.isin` sorted them
@@ -316,12 +279,39 @@ def _vector_mask(index, rowids: np.ndarray) -> np.ndarray:
     return table[vector_rowids]
 
 
-def fuse(semantic: list[tuple[int, float]], keyword: list[tuple[int, float]]) -> list[tuple[int, float]]:
+def paragraph_scores(
+    index: VectorIndex, vector: np.ndarray, found: SearchResult, whole_weight: float
+) -> list[tuple[int, float]]:
+    """Score each paragraph among the retrieved vectors: `whole_weight` times its whole-paragraph
+    cosine (window 0) plus the rest times its best window or clause, best first.
+
+    Measured with bench/aggregation.py (semantic / hybrid nDCG@10 on the development set):
+    whole paragraph alone 0.693 / 0.754, best clause alone 0.561 / 0.737, equal weights
+    0.720 / 0.755, whole weight 0.3: 0.679 / 0.748."""
+    best: dict[int, float] = {}
+    for vid, score in zip(found.ids.tolist(), found.scores.tolist(), strict=True):
+        rowid = paragraph_rowid(vid)
+        if score > best.get(rowid, -np.inf):
+            best[rowid] = score
+    if not best:
+        return []
+    rowids = np.fromiter(best, dtype=np.int64, count=len(best))
+    whole = index.reconstruct_batch(rowids << WINDOW_BITS) @ vector
+    fused = {
+        rowid: whole_weight * float(w) + (1 - whole_weight) * best[rowid]
+        for rowid, w in zip(rowids.tolist(), whole, strict=True)
+    }
+    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+def fuse(
+    semantic: list[tuple[int, float]], keyword: list[tuple[int, float]], tuning: SearchTuning
+) -> list[tuple[int, float]]:
     """Weighted reciprocal rank fusion of two ranked lists of (rowid, score)."""
     fused: dict[int, float] = {}
-    for weight, ranked in ((SEMANTIC_WEIGHT, semantic), (KEYWORD_WEIGHT, keyword)):
+    for weight, ranked in ((tuning.semantic_weight, semantic), (tuning.keyword_weight, keyword)):
         for rank, (rowid, _) in enumerate(ranked, start=1):
-            fused[rowid] = fused.get(rowid, 0.0) + weight / (RRF_K + rank)
+            fused[rowid] = fused.get(rowid, 0.0) + weight / (tuning.rrf_k + rank)
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
 
@@ -329,26 +319,30 @@ def fuse(semantic: list[tuple[int, float]], keyword: list[tuple[int, float]]) ->
 
 
 def make_hit(paragraph: Paragraph, report: Report, score: float, highlights) -> Hit:
-    """A hit with its citation and the grade of the judgement its section reports on."""
+    """A hit with its citation and the judgement its section reports on."""
+    from findings.citations import section_judgement
+
     key = section_judgement(paragraph.section)
+    grade = report.meta.judgements.get(key) if key else None
     return Hit(
         paragraph=paragraph,
         report=report,
         score=float(score),
         highlights=tuple(highlights),
         citation=citation(report, paragraph),
-        section_grade=report.meta.judgements.get(key) if key else None,
+        section_judgement=key if grade else None,
+        section_grade=grade,
     )
 
 
-def _hits(library, query: str, ranked: list[tuple[int, float]], reports: dict[str, Report]) -> list[Hit]:
+def _hits(sources: SearchSources, query: str, ranked: list[tuple[int, float]]) -> list[Hit]:
     from findings.sentences import best_sentences
 
-    paragraphs = library.store.paragraphs_by_rowid([rowid for rowid, _ in ranked])
+    paragraphs = sources.store.paragraphs_by_rowid([rowid for rowid, _ in ranked])
     hits = []
     for rowid, score in ranked:
         paragraph: Paragraph | None = paragraphs.get(rowid)
-        report = reports.get(paragraph.report_id) if paragraph is not None else None
+        report = sources.snapshot.reports.get(paragraph.report_id) if paragraph is not None else None
         if report is None:  # removed, or added by an ingest, since this search began
             continue
         highlights = best_sentences(paragraph.text, query, k=3)

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from findings.vocabulary import STOPWORDS
+
 if TYPE_CHECKING:
     from nltk.stem.porter import PorterStemmer
     from nltk.tokenize.punkt import PunktSentenceTokenizer
@@ -31,19 +33,6 @@ PARAMS_FORMAT_VERSION = 1
 BIGRAM_BONUS = 0.5  # per adjacent query bigram, against 1 per matched query term
 SEMANTIC_WEIGHT = 1.0  # weight of a caller's per-sentence score against the lexical one (0-1)
 RELATIVE_CUTOFF = 0.5  # keep a sentence only if it scores at least this share of the best
-
-# A small English stopword list, so nothing has to come from nltk's data packages.
-# (A string split into words reads better here than 130 quoted literals.)
-STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been
-    before being below between both but by can could did do does doing don down during each
-    few for from further had has have having he her here hers herself him himself his how i
-    if in into is it its itself just me more most my myself no nor not now of off on once
-    only or other our ours ourselves out over own same she should so some such than that the
-    their theirs them themselves then there these they this those through to too under until
-    up very was we were what when where which while who whom why will with would you your
-    yours yourself yourselves""".split()  # noqa: SIM905
-)
 
 _WRAPPED_HYPHEN = r"(?<=[^\W\d_])-[^\S\n]*\n\s*(?=[a-z])"
 _SPACE_OR_WRAP = re.compile(rf"{_WRAPPED_HYPHEN}|\s+")

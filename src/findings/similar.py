@@ -1,9 +1,10 @@
 """Findings like this one in other councils: one paragraph (or pasted text) -> groups of hits.
 
-`similar(library, source)` takes a paragraph id ("blackburn-with-darwen-2022-ilacs:p9") or any
-text.  A stored paragraph is represented by its stored whole-paragraph vector (window 0), so
-nothing is re-embedded; text is embedded like a query.  The FAISS search is search.py's own,
-limited by the same report filters, and the paragraphs found are grouped by council: each
+`similar(sources, source)` takes a paragraph id ("blackburn-with-darwen-2022-ilacs:p9") or any
+text, and reads only the `SearchSources` it is given.  A stored paragraph is represented by its
+stored whole-paragraph vector (window 0), so nothing is re-embedded; text is embedded like a
+query.  The FAISS search is search's own (`semantic_candidates`), limited by the same report
+filters, and the paragraphs found are grouped by council: each
 group holds that council's best few paragraphs, and groups are ordered by their best match.
 The source council is left out unless asked for, and so is the source paragraph itself.
 """
@@ -19,14 +20,13 @@ import numpy as np
 from findings.errors import QueryError
 from findings.models import Hit, Paragraph, Report
 from findings.search import (
-    POOL,
     Filters,
-    _check_k,
-    _faiss_search,
-    _paragraph_filter_sql,
-    allowed_reports,
+    SearchSources,
+    check_k,
     find_paragraph,
     make_hit,
+    paragraph_scope,
+    semantic_candidates,
 )
 from findings.store import paragraph_rowid
 
@@ -64,7 +64,7 @@ class Source:
 
 
 def similar(
-    library,
+    sources: SearchSources,
     source: str,
     *,
     k: int = 10,
@@ -78,14 +78,14 @@ def similar(
     min_similarity: float = 0.0,
 ) -> list[SimilarGroup]:
     """Up to `k` councils with paragraphs like `source`, each with its best `per_council`."""
-    k = _check_k(k)
+    k = check_k(k)
     if int(per_council) < 1:
         raise QueryError("ask for at least 1 paragraph per council")
     if not -1.0 <= float(min_similarity) <= 1.0:
         raise QueryError(
             f"the minimum similarity is a cosine between -1 and 1, not {min_similarity}"
         )
-    found = resolve_source(library, source)
+    found = resolve_source(sources, source)
     home = found.authority
     if (neighbours or region) and not home:
         which = "statistical neighbours" if neighbours else "region"
@@ -101,25 +101,24 @@ def similar(
         region_of=home if region else None,
         exclude_authorities=(home,) if home and not include_same_council else (),
     )
-    ranked = _ranked_groups(library, found, filters, k, int(per_council), float(min_similarity))
+    ranked = _ranked_groups(sources, found, filters, k, int(per_council), float(min_similarity))
     rowids = [rowid for _, members in ranked for rowid, _, _ in members]
-    paragraphs = library.store.paragraphs_by_rowid(rowids)
-    scores = _sentence_scores(library, found, paragraphs)
+    paragraphs = sources.store.paragraphs_by_rowid(rowids)
+    scores = _sentence_scores(sources, found, paragraphs)
     return [_group(found, name, members, paragraphs, scores) for name, members in ranked]
 
 
-def resolve_source(library, source: str) -> Source:
+def resolve_source(sources: SearchSources, source: str) -> Source:
     """A stored paragraph (by id) with its stored vector, or pasted text embedded now."""
     if not isinstance(source, str) or not source.strip():
         raise QueryError("give a paragraph id or some text to find similar findings for")
     source = source.strip()
     if _PARAGRAPH_ID.match(source):
-        store = library.store
-        rowid, paragraph, report = find_paragraph(store, source)
-        vector = _stored_vector(library, rowid)
+        rowid, paragraph, report = find_paragraph(sources.store, source)
+        vector = sources.store.paragraph_vector(rowid, sources.embedder.name)
         if vector is None:
             logger.info("%s has no stored vector for this model; embedding its text", source)
-            vector = library.embedder.encode_query(paragraph.text)
+            vector = sources.embedder.encode_query(paragraph.text)
         return Source(paragraph.text, vector, rowid, paragraph, report)
     text = " ".join(source.split())
     if not any(ch.isalnum() for ch in text):
@@ -127,45 +126,33 @@ def resolve_source(library, source: str) -> Source:
     if len(text) > MAX_SOURCE_CHARS:
         logger.info("pasted text cut to its first %d characters", MAX_SOURCE_CHARS)
         text = text[:MAX_SOURCE_CHARS]
-    return Source(text, library.embedder.encode_query(text))
-
-
-def _stored_vector(library, rowid: int) -> np.ndarray | None:
-    """The paragraph's whole-paragraph vector (window 0) for the current model, if stored."""
-    row = library.store.db.execute(
-        "SELECT v.vector FROM paragraphs p JOIN vectors v"
-        " ON v.text_hash = p.text_hash AND v.model = ? AND v.window = 0 WHERE p.rowid = ?",
-        (library.embedder.name, rowid),
-    ).fetchone()
-    return np.frombuffer(row[0], dtype=np.float32).copy() if row else None
+    return Source(text, sources.embedder.encode_query(text))
 
 
 def _ranked_groups(
-    library, found: Source, filters: Filters, k: int, per_council: int, min_similarity: float
+    sources: SearchSources, found: Source, filters: Filters, k: int, per_council: int, min_similarity: float
 ) -> list[tuple[str, list[tuple[int, float, Report]]]]:
     """[(council, [(rowid, cosine, report), ...]), ...] best group first, at most k groups.
 
     The FAISS pool is widened until k councils have a match or the allowed vectors run out,
     so one prolific council cannot crowd the others out of a fixed-size pool.
     """
-    reports = library.reports_by_id()
-    allowed = allowed_reports(reports, filters)
-    index = library.vectors()
-    if not allowed or len(index) == 0:
+    reports = sources.snapshot.reports
+    scope = paragraph_scope(sources.snapshot, filters)
+    index = sources.index
+    if scope is None or index is None or len(index) == 0:
         return []
-    where, params = _paragraph_filter_sql(allowed, filters)
-    sql = f"SELECT p.rowid, p.report_id FROM paragraphs p WHERE {where}"
     report_of = {
         rowid: reports[report_id]
-        for rowid, report_id in library.store.db.execute(sql, params)
-        if rowid != found.rowid
+        for rowid, report_id in sources.store.scoped_rowids(scope).items()
+        if rowid != found.rowid and report_id in reports
     }
     if not report_of:
         return []
     rowids = np.fromiter(report_of, dtype=np.int64, count=len(report_of))
-    n = max(POOL, k * per_council * 10)
+    n = max(sources.tuning.pool, k * per_council * 10)
     while True:
-        ids, scores = _faiss_search(index, found.vector, n, rowids, False, library)
+        ids, scores = semantic_candidates(index, found.vector, rowids, n)
         groups = _group_rowids(ids, scores, report_of, min_similarity)
         exhausted = len(ids) < n or (len(scores) and float(scores[-1]) < min_similarity)
         if len(groups) >= k or exhausted:
@@ -180,7 +167,7 @@ def _group_rowids(
 ) -> dict[str, list[tuple[int, float, Report]]]:
     """Best score per paragraph, then paragraphs grouped by council (each group best first)."""
     best: dict[int, float] = {}
-    for vector_id, score in zip(ids.tolist(), scores.tolist()):
+    for vector_id, score in zip(ids.tolist(), scores.tolist(), strict=True):
         rowid = paragraph_rowid(vector_id)
         if rowid in report_of and score >= min_similarity and score > best.get(rowid, -np.inf):
             best[rowid] = score
@@ -192,7 +179,7 @@ def _group_rowids(
 
 
 def _sentence_scores(
-    library, found: Source, paragraphs: dict[int, Paragraph]
+    sources: SearchSources, found: Source, paragraphs: dict[int, Paragraph]
 ) -> dict[int, list[float]]:
     """Cosine of the source with each sentence of each hit, embedded in one batch, so that
     highlights pick the sentences that carry the likeness, not those sharing common words."""
@@ -202,7 +189,7 @@ def _sentence_scores(
     flat = [sentence for rowid in sentences for sentence in sentences[rowid]]
     if not flat:
         return {}
-    cosines = (library.embedder.encode(flat) @ found.vector).tolist()
+    cosines = (sources.embedder.encode(flat) @ found.vector).tolist()
     scores, start = {}, 0
     for rowid, own in sentences.items():
         scores[rowid] = cosines[start : start + len(own)]

@@ -116,7 +116,7 @@ def _strip_running_lines(pages: list[Page]) -> list[tuple[int, str]]:
     running |= hinted
     running |= {t for t, n in near_break.items() if n >= 3 and t.startswith("## ") and len(t) >= 25}
     kept: list[tuple[int, str]] = []
-    for (page, text), t in zip(lines, norm):
+    for (page, text), t in zip(lines, norm, strict=True):
         if _PAGE_NUMBER.match(t) or (t in running):
             kept.append((page, ""))
         else:
@@ -309,7 +309,7 @@ def _looks_like_plain_heading(block: list[str], following: list[str]) -> bool:
 def _infer_lost_numbers(drafts: list[_Draft]) -> None:
     """Between paragraphs n and n+2, a lone unnumbered paragraph is paragraph n+1."""
     numbered = [i for i, d in enumerate(drafts) if d.kind == "numbered"]
-    for a, b in zip(numbered, numbered[1:]):
+    for a, b in zip(numbered, numbered[1:], strict=False):
         if drafts[b].number != drafts[a].number + 2:
             continue
         between = [i for i in range(a + 1, b) if not drafts[i].boilerplate]

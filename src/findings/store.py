@@ -1,10 +1,12 @@
 """The SQLite store: reports, paragraphs, the FTS5 keyword index, cached vectors, corrections.
 
-One database file (`findings.db`) under the index folder.  The schema is versioned with
-`PRAGMA user_version` and changed only by the small numbered migrations below.  Each report is
-written in one transaction (report row, paragraphs, their vectors), so an interrupted ingest
-never leaves half a report.  `generation` goes up with every change, so the FAISS index can tell
-whether it is stale.
+One database file (`findings.db`) under the index folder, and the only module that writes SQL.
+The schema is changed only by the small named migrations in `findings.migrations`.  Each report
+is written in one transaction (report row, paragraphs, their vectors), so an interrupted ingest
+never leaves half a report.  Two counters say what changed: `generation` moves with every
+change to paragraphs or vectors (the FAISS index follows it), `metadata_generation` with every
+correction of a report's metadata (which needs no new vectors).  Paragraph rowids are never
+reused, so a vector id names one paragraph for ever.
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ import logging
 import sqlite3
 import threading
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
-from datetime import date, datetime, timezone
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
 
+from findings.migrations import MIGRATIONS, migrate
 from findings.models import Paragraph, Report, ReportMeta
 
 logger = logging.getLogger(__name__)
@@ -37,80 +40,14 @@ CORRECTABLE_FIELDS = (
     "published",
     "lead_inspector",
 )
-
-MIGRATIONS: list[str] = [
-    # 1: the first schema.
-    """
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE reports (
-        id TEXT PRIMARY KEY,
-        source TEXT NOT NULL UNIQUE,
-        content_hash TEXT NOT NULL,
-        authority TEXT,
-        report_type TEXT NOT NULL,
-        title TEXT NOT NULL,
-        inspection_start TEXT,
-        inspection_end TEXT,
-        published TEXT,
-        lead_inspector TEXT,
-        judgements TEXT NOT NULL,
-        pages INTEGER NOT NULL,
-        ingested_at TEXT NOT NULL
-    );
-    CREATE TABLE paragraphs (
-        rowid INTEGER PRIMARY KEY,
-        id TEXT NOT NULL UNIQUE,
-        report_id TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
-        key TEXT NOT NULL,
-        number INTEGER,
-        kind TEXT NOT NULL,
-        section TEXT NOT NULL,
-        page INTEGER,
-        position INTEGER NOT NULL,
-        text TEXT NOT NULL,
-        boilerplate INTEGER NOT NULL,
-        number_inferred INTEGER NOT NULL,
-        text_hash TEXT NOT NULL
-    );
-    CREATE INDEX paragraphs_report ON paragraphs(report_id, position);
-    CREATE INDEX paragraphs_hash ON paragraphs(text_hash);
-    CREATE VIRTUAL TABLE paragraphs_fts USING fts5(
-        text, section, content='paragraphs', content_rowid='rowid',
-        tokenize='porter unicode61 remove_diacritics 2'
-    );
-    CREATE TRIGGER paragraphs_ai AFTER INSERT ON paragraphs BEGIN
-        INSERT INTO paragraphs_fts(rowid, text, section) VALUES (new.rowid, new.text, new.section);
-    END;
-    CREATE TRIGGER paragraphs_ad AFTER DELETE ON paragraphs BEGIN
-        INSERT INTO paragraphs_fts(paragraphs_fts, rowid, text, section)
-        VALUES ('delete', old.rowid, old.text, old.section);
-    END;
-    CREATE TABLE vectors (
-        text_hash TEXT NOT NULL,
-        model TEXT NOT NULL,
-        window INTEGER NOT NULL,
-        dim INTEGER NOT NULL,
-        vector BLOB NOT NULL,
-        PRIMARY KEY (text_hash, model, window)
-    );
-    CREATE TABLE corrections (
-        report_id TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
-        field TEXT NOT NULL,
-        value TEXT NOT NULL,
-        PRIMARY KEY (report_id, field)
-    );
-    INSERT INTO meta(key, value) VALUES ('generation', '0');
-    """,
-    # 2: clause vectors are pooled from their paragraph's own pass now (ingest.embedding_parts),
-    # so vectors cached by earlier versions are dropped; `findings reindex` embeds them again.
-    """
-    DELETE FROM vectors;
-    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation';
-    """,
-]
-
-
+# BM25 weights of the FTS5 columns (text, section): a word in the heading counts for less.
+BM25_WEIGHTS = "1.0, 0.3"
 WINDOW_BITS = 10  # up to 1,024 embedding windows per paragraph
+
+
+def vector_id(rowid: int, window: int) -> int:
+    """The FAISS id of a paragraph's vector number `window`."""
+    return (int(rowid) << WINDOW_BITS) | int(window)
 
 
 def paragraph_rowid(vector_id: int) -> int:
@@ -124,6 +61,41 @@ def text_hash(text: str) -> str:
 
 class StoreError(Exception):
     """A problem with the index folder that the user can fix; one sentence."""
+
+
+@dataclass(frozen=True)
+class Version:
+    """Where the store stands: `content` (paragraphs and vectors) and `metadata` counters."""
+
+    content: int
+    metadata: int
+
+
+@dataclass(frozen=True)
+class ParagraphScope:
+    """Which paragraphs a query may return: those of `report_ids` (None: every report), without
+    boilerplate unless asked, and under a section containing one of `sections` if any."""
+
+    report_ids: frozenset[str] | None = None
+    include_boilerplate: bool = False
+    sections: tuple[str, ...] = ()
+
+    @property
+    def everything(self) -> bool:
+        return self.report_ids is None and not self.sections
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The reports and paragraph rowids as of one store version (what a search reads)."""
+
+    version: Version
+    reports: Mapping[str, Report]
+    rowids: np.ndarray  # every paragraph
+    plain_rowids: np.ndarray  # paragraphs that are not boilerplate
+
+    def scope_rowids(self, include_boilerplate: bool) -> np.ndarray:
+        return self.rowids if include_boilerplate else self.plain_rowids
 
 
 class _Connection(sqlite3.Connection):
@@ -145,7 +117,7 @@ class Store:
         self._connections: weakref.WeakSet[_Connection] = weakref.WeakSet()
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
-            self._migrate()
+            migrate(self)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"the index database {self.path} cannot be opened ({exc})") from exc
 
@@ -155,8 +127,10 @@ class Store:
         connection = getattr(self._local, "connection", None)
         if connection is None:
             connection = sqlite3.connect(
-                self.path, check_same_thread=False, isolation_level=None, timeout=30, factory=_Connection
+                self.path, check_same_thread=False, isolation_level=None, timeout=30,
+                factory=_Connection,
             )
+            connection.row_factory = sqlite3.Row
             connection.execute("PRAGMA foreign_keys=ON")
             connection.execute("PRAGMA synchronous=NORMAL")
             self._local.connection = connection
@@ -168,52 +142,66 @@ class Store:
             connection.close()
         self._local = threading.local()
 
-    # --- schema -----------------------------------------------------------------------------
-
-    def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise StoreError(
-                f"the index at {self.folder} was made by a newer version of findings (schema {version})"
-            )
-        for number in range(version, len(MIGRATIONS)):
-            with self.transaction():
-                if self.db.execute("PRAGMA user_version").fetchone()[0] > number:
-                    continue  # another connection migrated while this one waited for the lock
-                for statement in _statements(MIGRATIONS[number]):
-                    self.db.execute(statement)
-                self.db.execute(f"PRAGMA user_version = {number + 1}")
-            logger.info("index schema migrated to version %d", number + 1)
-
     @contextmanager
-    def transaction(self):
+    def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:  # SQLite may have rolled back already (a full disk)
+                self.db.execute("ROLLBACK")
             raise
         else:
             self.db.execute("COMMIT")
 
+    # --- versions ---------------------------------------------------------------------------
+
+    def _counter(self, key: str) -> int:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return int(row["value"]) if row else 0
+
     @property
     def generation(self) -> int:
-        row = self.db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
-        return int(row[0])
+        """Moves on with every change to paragraphs or vectors."""
+        return self._counter("generation")
 
-    def _bump(self) -> None:
-        self.db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
+    @property
+    def metadata_generation(self) -> int:
+        """Moves on with every correction of a report's metadata."""
+        return self._counter("metadata_generation")
+
+    def version(self) -> Version:
+        rows = {
+            row["key"]: row["value"]
+            for row in self.db.execute(
+                "SELECT key, value FROM meta WHERE key IN ('generation', 'metadata_generation')"
+            )
+        }
+        return Version(int(rows.get("generation", 0)), int(rows.get("metadata_generation", 0)))
+
+    def _bump(self, key: str = "generation") -> None:
+        self.db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key=?", (key,))
+
+    @property
+    def schema_version(self) -> int:
+        return len(MIGRATIONS)
 
     # --- reports ----------------------------------------------------------------------------
 
     def source_hash(self, source: str) -> tuple[str, str] | None:
         """(report id, content hash) of the report stored from this source, if any."""
-        row = self.db.execute("SELECT id, content_hash FROM reports WHERE source=?", (source,)).fetchone()
-        return (row[0], row[1]) if row else None
+        row = self.db.execute(
+            "SELECT id, content_hash FROM reports WHERE source=?", (source,)
+        ).fetchone()
+        return (row["id"], row["content_hash"]) if row else None
 
     def report_ids(self) -> set[str]:
-        return {row[0] for row in self.db.execute("SELECT id FROM reports")}
+        return {row["id"] for row in self.db.execute("SELECT id FROM reports")}
+
+    def report_sources(self) -> dict[str, str]:
+        """Report id -> source (the file it was read from)."""
+        return {row["id"]: row["source"] for row in self.db.execute("SELECT id, source FROM reports")}
 
     def put_report(
         self,
@@ -222,46 +210,44 @@ class Store:
         vectors: Iterable[tuple[str, str, int, np.ndarray]] = (),
     ) -> None:
         """Write a report with its paragraphs and new vectors, replacing any report from the
-        same source, all in one transaction."""
+        same source, all in one transaction; the user's corrections are kept."""
         with self.transaction() as db:
             old = db.execute("SELECT id FROM reports WHERE source=?", (report.source,)).fetchone()
             corrections = []
             if old:
                 corrections = db.execute(
-                    "SELECT field, value FROM corrections WHERE report_id=?", (old[0],)
+                    "SELECT field, value FROM corrections WHERE report_id=?", (old["id"],)
                 ).fetchall()
-                db.execute("DELETE FROM reports WHERE id=?", (old[0],))
+                db.execute("DELETE FROM reports WHERE id=?", (old["id"],))
             meta = report.meta
             db.execute(
-                "INSERT INTO reports VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO reports (id, source, content_hash, authority, report_type, title,"
+                " inspection_start, inspection_end, published, lead_inspector, judgements, pages,"
+                " ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
-                    report.id, report.source, report.content_hash, meta.authority, meta.report_type,
-                    meta.title, _iso(meta.inspection_start), _iso(meta.inspection_end),
-                    _iso(meta.published), meta.lead_inspector, json.dumps(meta.judgements, sort_keys=True),
-                    report.pages, datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    report.id, report.source, report.content_hash, meta.authority,
+                    meta.report_type, meta.title, _iso(meta.inspection_start),
+                    _iso(meta.inspection_end), _iso(meta.published), meta.lead_inspector,
+                    json.dumps(meta.judgements, sort_keys=True), report.pages,
+                    datetime.now(UTC).isoformat(timespec="seconds"),
                 ),
             )
             db.executemany(
-                "INSERT INTO corrections VALUES (?,?,?)", [(report.id, f, v) for f, v in corrections]
+                "INSERT INTO corrections (report_id, field, value) VALUES (?,?,?)",
+                [(report.id, row["field"], row["value"]) for row in corrections],
             )
             db.executemany(
-                "INSERT INTO paragraphs(id, report_id, key, number, kind, section, page, position, text,"
-                " boilerplate, number_inferred, text_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO paragraphs (id, report_id, key, number, kind, section, page, position,"
+                " text, boilerplate, number_inferred, text_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
-                        p.id, report.id, p.key, p.number, p.kind, p.section, p.page, p.position, p.text,
-                        int(p.boilerplate), int(p.number_inferred), text_hash(p.text),
+                        p.id, report.id, p.key, p.number, p.kind, p.section, p.page, p.position,
+                        p.text, int(p.boilerplate), int(p.number_inferred), text_hash(p.text),
                     )
                     for p in paragraphs
                 ],
             )
-            db.executemany(
-                "INSERT OR REPLACE INTO vectors VALUES (?,?,?,?,?)",
-                [
-                    (h, model, w, int(v.shape[0]), np.asarray(v, dtype=np.float32).tobytes())
-                    for h, model, w, v in vectors
-                ],
-            )
+            self._insert_vectors(db, vectors)
             self._bump()
 
     def remove_report(self, report_id: str) -> bool:
@@ -279,65 +265,126 @@ class Store:
         with self.transaction() as db:
             if not db.execute("SELECT 1 FROM reports WHERE id=?", (report_id,)).fetchone():
                 raise StoreError(f"no report with id '{report_id}' (see `findings reports`)")
-            db.execute("INSERT OR REPLACE INTO corrections VALUES (?,?,?)", (report_id, field, value))
-            self._bump()
+            db.execute(
+                "INSERT OR REPLACE INTO corrections (report_id, field, value) VALUES (?,?,?)",
+                (report_id, field, value),
+            )
+            self._bump("metadata_generation")
 
     def reports(self, ids: Iterable[str] | None = None) -> list[Report]:
-        sql = (
-            "SELECT r.*, (SELECT COUNT(*) FROM paragraphs p WHERE p.report_id = r.id) FROM reports r"
-        )
-        rows = self.db.execute(sql + " ORDER BY authority, inspection_start, id").fetchall()
+        """Reports with the user's corrections applied, by council, date and id."""
+        rows = self.db.execute(
+            "SELECT r.*, (SELECT COUNT(*) FROM paragraphs p WHERE p.report_id = r.id)"
+            " AS paragraph_count FROM reports r ORDER BY authority, inspection_start, id"
+        ).fetchall()
         corrections: dict[str, dict[str, str]] = {}
-        for report_id, field, value in self.db.execute("SELECT * FROM corrections"):
-            corrections.setdefault(report_id, {})[field] = value
+        for row in self.db.execute("SELECT report_id, field, value FROM corrections"):
+            corrections.setdefault(row["report_id"], {})[row["field"]] = row["value"]
         wanted = set(ids) if ids is not None else None
         return [
-            _report(row, corrections.get(row[0], {}))
+            _report(row, corrections.get(row["id"], {}))
             for row in rows
-            if wanted is None or row[0] in wanted
+            if wanted is None or row["id"] in wanted
         ]
 
     def report(self, report_id: str) -> Report | None:
         found = self.reports([report_id])
         return found[0] if found else None
 
+    def snapshot(self) -> Snapshot:
+        """The reports and the paragraph rowids, read in one transaction."""
+        with self.transaction():
+            version = self.version()
+            reports = {r.id: r for r in self.reports()}
+            rows = self.db.execute("SELECT rowid, boilerplate FROM paragraphs").fetchall()
+        rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        plain = np.fromiter((r[0] for r in rows if not r[1]), dtype=np.int64)
+        return Snapshot(version, reports, rowids, plain)
+
     # --- paragraphs -------------------------------------------------------------------------
 
-    _PARA_COLS = (
-        "rowid, report_id, key, number, kind, section, page, position, text, boilerplate, number_inferred"
+    _PARAGRAPH_COLUMNS = (
+        "rowid, report_id, key, number, kind, section, page, position, text, boilerplate,"
+        " number_inferred"
     )
 
     def paragraphs(self, report_id: str) -> list[Paragraph]:
         rows = self.db.execute(
-            f"SELECT {self._PARA_COLS} FROM paragraphs WHERE report_id=? ORDER BY position", (report_id,)
+            f"SELECT {self._PARAGRAPH_COLUMNS} FROM paragraphs WHERE report_id=? ORDER BY position",
+            (report_id,),
         ).fetchall()
         return [_paragraph(row) for row in rows]
 
     def paragraphs_by_rowid(self, rowids: Sequence[int]) -> dict[int, Paragraph]:
         found: dict[int, Paragraph] = {}
-        for chunk in _chunks(list(rowids), 500):
+        for chunk in _chunks([int(r) for r in rowids], 500):
             marks = ",".join("?" * len(chunk))
             for row in self.db.execute(
-                f"SELECT {self._PARA_COLS} FROM paragraphs WHERE rowid IN ({marks})", chunk
+                f"SELECT {self._PARAGRAPH_COLUMNS} FROM paragraphs WHERE rowid IN ({marks})", chunk
             ):
-                found[row[0]] = _paragraph(row)
+                found[row["rowid"]] = _paragraph(row)
         return found
 
     def rowid_of(self, paragraph_id: str) -> int | None:
         row = self.db.execute("SELECT rowid FROM paragraphs WHERE id=?", (paragraph_id,)).fetchone()
-        return row[0] if row else None
+        return row["rowid"] if row else None
+
+    def paragraph(self, paragraph_id: str) -> Paragraph | None:
+        row = self.db.execute(
+            f"SELECT {self._PARAGRAPH_COLUMNS} FROM paragraphs WHERE id=?", (paragraph_id,)
+        ).fetchone()
+        return _paragraph(row) if row else None
+
+    def paragraphs_numbered(self, report_id: str, number: int) -> list[Paragraph]:
+        """A report's paragraphs with this printed number (usually one), in reading order."""
+        rows = self.db.execute(
+            f"SELECT {self._PARAGRAPH_COLUMNS} FROM paragraphs WHERE report_id=? AND number=?"
+            " ORDER BY position", (report_id, number),
+        ).fetchall()
+        return [_paragraph(row) for row in rows]
+
+    def paragraphs_starting(self, report_id: str, prefix: str) -> list[Paragraph]:
+        """A report's paragraphs whose text starts with `prefix`, in reading order."""
+        rows = self.db.execute(
+            f"SELECT {self._PARAGRAPH_COLUMNS} FROM paragraphs WHERE report_id=?"
+            " AND substr(text, 1, ?) = ? ORDER BY position", (report_id, len(prefix), prefix),
+        ).fetchall()
+        return [_paragraph(row) for row in rows]
 
     def paragraph_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM paragraphs").fetchone()[0]
 
-    def keyword_search(self, match: str, limit: int) -> list[tuple[int, float]]:
-        """(rowid, bm25 score, higher is better) for an FTS5 MATCH expression."""
+    def _scope_sql(self, scope: ParagraphScope) -> tuple[str, list]:
+        clauses, params = ["1"], []
+        if scope.report_ids is not None:
+            clauses.append(f"p.report_id IN ({','.join('?' * len(scope.report_ids))})")
+            params += sorted(scope.report_ids)
+        if not scope.include_boilerplate:
+            clauses.append("p.boilerplate = 0")
+        if scope.sections:
+            clauses.append("(" + " OR ".join("p.section LIKE ?" for _ in scope.sections) + ")")
+            params += [f"%{s}%" for s in scope.sections]
+        return " AND ".join(clauses), params
+
+    def scoped_rowids(self, scope: ParagraphScope) -> dict[int, str]:
+        """Rowid -> report id of every paragraph in the scope."""
+        where, params = self._scope_sql(scope)
+        rows = self.db.execute(f"SELECT p.rowid, p.report_id FROM paragraphs p WHERE {where}", params)
+        return {row[0]: row[1] for row in rows}
+
+    def keyword_search(
+        self, match: str, limit: int, scope: ParagraphScope | None = None
+    ) -> list[tuple[int, float]]:
+        """(rowid, BM25 score, higher is better) for an FTS5 MATCH expression, best first."""
+        where, params = self._scope_sql(scope or ParagraphScope(include_boilerplate=True))
         rows = self.db.execute(
-            "SELECT rowid, -bm25(paragraphs_fts, 1.0, 0.3) AS score FROM paragraphs_fts"
-            " WHERE paragraphs_fts MATCH ? ORDER BY bm25(paragraphs_fts, 1.0, 0.3) LIMIT ?",
-            (match, limit),
+            f"SELECT f.rowid, -bm25(paragraphs_fts, {BM25_WEIGHTS}) AS score FROM paragraphs_fts f"
+            " JOIN paragraphs p ON p.rowid = f.rowid"
+            f" WHERE paragraphs_fts MATCH ? AND {where}"
+            f" ORDER BY bm25(paragraphs_fts, {BM25_WEIGHTS}) LIMIT ?",
+            [match, *params, limit],
         ).fetchall()
-        return [(r[0], float(r[1])) for r in rows]
+        return [(row[0], float(row[1])) for row in rows]
 
     # --- vectors ----------------------------------------------------------------------------
 
@@ -346,37 +393,72 @@ class Store:
         for chunk in _chunks(sorted(set(hashes)), 500):
             marks = ",".join("?" * len(chunk))
             found.update(
-                r[0]
-                for r in self.db.execute(
+                row[0]
+                for row in self.db.execute(
                     f"SELECT DISTINCT text_hash FROM vectors WHERE model=? AND text_hash IN ({marks})",
                     [model, *chunk],
                 )
             )
         return found
 
-    def paragraph_vectors(self, model: str) -> tuple[np.ndarray, np.ndarray]:
-        """(vector ids, vectors): one row per window of every stored paragraph.
-
-        A vector id is `rowid << WINDOW_BITS | window`; `paragraph_rowid(id)` undoes it.
-        """
+    def vector_ids(self, model: str) -> np.ndarray:
+        """The ids (`vector_id`) of every stored vector of every paragraph, sorted."""
         rows = self.db.execute(
-            "SELECT p.rowid, v.window, v.dim, v.vector FROM paragraphs p JOIN vectors v"
-            " ON v.text_hash = p.text_hash AND v.model = ? AND v.window < ?"
-            " ORDER BY p.rowid, v.window",
+            "SELECT p.rowid, v.window FROM paragraphs p JOIN vectors v"
+            " ON v.text_hash = p.text_hash AND v.model = ? AND v.window < ?",
             (model, 1 << WINDOW_BITS),
         ).fetchall()
+        ids = np.fromiter(((r[0] << WINDOW_BITS) | r[1] for r in rows), dtype=np.int64, count=len(rows))
+        return np.sort(ids)
+
+    def paragraph_vectors(
+        self, model: str, rowids: Sequence[int] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(vector ids, vectors): one row per window and clause of the stored paragraphs (all,
+        or those of `rowids`).  `paragraph_rowid(id)` gives back the paragraph's rowid."""
+        sql = (
+            "SELECT p.rowid, v.window, v.dim, v.vector FROM paragraphs p JOIN vectors v"
+            " ON v.text_hash = p.text_hash AND v.model = ? AND v.window < ?"
+        )
+        if rowids is None:
+            rows = self.db.execute(sql + " ORDER BY p.rowid, v.window", (model, 1 << WINDOW_BITS)).fetchall()
+        else:
+            rows = []
+            for chunk in _chunks(sorted({int(r) for r in rowids}), 500):
+                marks = ",".join("?" * len(chunk))
+                rows += self.db.execute(
+                    sql + f" WHERE p.rowid IN ({marks}) ORDER BY p.rowid, v.window",
+                    [model, 1 << WINDOW_BITS, *chunk],
+                ).fetchall()
         if not rows:
             return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
         ids = np.fromiter(((r[0] << WINDOW_BITS) | r[1] for r in rows), dtype=np.int64, count=len(rows))
         matrix = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float32).reshape(len(rows), rows[0][2])
         return ids, matrix
 
+    def paragraph_vector(self, rowid: int, model: str, window: int = 0) -> np.ndarray | None:
+        """One stored vector of a paragraph (window 0: the whole paragraph), if any."""
+        row = self.db.execute(
+            "SELECT v.vector FROM paragraphs p JOIN vectors v"
+            " ON v.text_hash = p.text_hash AND v.model = ? AND v.window = ? WHERE p.rowid = ?",
+            (model, window, rowid),
+        ).fetchone()
+        return np.frombuffer(row[0], dtype=np.float32).copy() if row else None
+
     def put_vectors(self, rows: Iterable[tuple[str, str, int, np.ndarray]]) -> None:
         with self.transaction() as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO vectors VALUES (?,?,?,?,?)",
-                [(h, m, w, int(v.shape[0]), np.asarray(v, dtype=np.float32).tobytes()) for h, m, w, v in rows],
-            )
+            self._insert_vectors(db, rows)
+            self._bump()
+
+    @staticmethod
+    def _insert_vectors(db: sqlite3.Connection, rows: Iterable[tuple[str, str, int, np.ndarray]]) -> None:
+        db.executemany(
+            "INSERT OR REPLACE INTO vectors (text_hash, model, window, dim, vector) VALUES (?,?,?,?,?)",
+            [
+                (h, model, w, int(v.shape[0]), np.asarray(v, dtype=np.float32).tobytes())
+                for h, model, w, v in rows
+            ],
+        )
 
     def unembedded_count(self, model: str) -> int:
         return self.db.execute(
@@ -386,22 +468,10 @@ class Store:
         ).fetchone()[0]
 
     def models(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT DISTINCT model FROM vectors")]
+        return [row[0] for row in self.db.execute("SELECT DISTINCT model FROM vectors")]
 
 
-def _statements(script: str) -> list[str]:
-    """Split a migration into statements, keeping trigger bodies whole."""
-    statements, buffer = [], []
-    for line in script.strip().splitlines():
-        buffer.append(line)
-        joined = "\n".join(buffer).strip()
-        if joined.endswith(";") and sqlite3.complete_statement(joined):
-            statements.append(joined)
-            buffer = []
-    return statements
-
-
-def _chunks(items: list, size: int):
+def _chunks(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -417,12 +487,9 @@ def _date(value: str | None) -> date | None:
         return None
 
 
-def _report(row: tuple, corrections: dict[str, str]) -> Report:
-    judgements = json.loads(row[10])
-    fields = dict(
-        authority=row[3], report_type=row[4], title=row[5], inspection_start=row[6],
-        inspection_end=row[7], published=row[8], lead_inspector=row[9],
-    )
+def _report(row: sqlite3.Row, corrections: dict[str, str]) -> Report:
+    judgements = json.loads(row["judgements"])
+    fields = {field: row[field] for field in CORRECTABLE_FIELDS}
     for field, value in corrections.items():
         if field.startswith("judgement."):
             judgements[field.removeprefix("judgement.")] = value
@@ -439,15 +506,16 @@ def _report(row: tuple, corrections: dict[str, str]) -> Report:
         judgements=judgements,
     )
     return Report(
-        id=row[0], source=row[1], content_hash=row[2], meta=meta, pages=row[11],
-        paragraph_count=row[13],
+        id=row["id"], source=row["source"], content_hash=row["content_hash"], meta=meta,
+        pages=row["pages"], paragraph_count=row["paragraph_count"],
     )
 
 
-def _paragraph(row: tuple) -> Paragraph:
+def _paragraph(row: sqlite3.Row) -> Paragraph:
     return Paragraph(
-        report_id=row[1], key=row[2], number=row[3], kind=row[4], section=row[5], page=row[6],
-        position=row[7], text=row[8], boilerplate=bool(row[9]), number_inferred=bool(row[10]),
+        report_id=row["report_id"], key=row["key"], number=row["number"], kind=row["kind"],
+        section=row["section"], page=row["page"], position=row["position"], text=row["text"],
+        boilerplate=bool(row["boilerplate"]), number_inferred=bool(row["number_inferred"]),
     )
 
 

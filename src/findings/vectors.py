@@ -15,17 +15,17 @@ faiss is imported inside functions so that importing this module stays instant.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
+
+from findings.files import atomic_write, sha256_file
 
 if TYPE_CHECKING:
     import faiss
@@ -139,11 +139,13 @@ class VectorIndex:
         vectors: np.ndarray,
         model: str,
         *,
-        hnsw_threshold: int = HNSW_THRESHOLD,
+        hnsw_threshold: int | None = None,
         ef_search: int = HNSW_EF_SEARCH,
     ) -> VectorIndex:
-        """An exact index for up to `hnsw_threshold` vectors, an HNSW index beyond."""
+        """An exact index for up to `hnsw_threshold` vectors (default `HNSW_THRESHOLD`), an HNSW
+        index beyond."""
         faiss = _faiss()
+        hnsw_threshold = HNSW_THRESHOLD if hnsw_threshold is None else hnsw_threshold
         vectors = _check_vectors(vectors)
         ids = _check_ids(ids, vectors.shape[0])
         dim = vectors.shape[1]
@@ -160,6 +162,10 @@ class VectorIndex:
             index.add_with_ids(vectors, ids)
         logger.info("Built %s index of %d vectors, dim %d", index_type, len(ids), dim)
         return cls(index, model, dim, index_type)
+
+    def copy(self) -> VectorIndex:
+        """An independent copy (to change while other threads search this one)."""
+        return VectorIndex(_faiss().clone_index(self._index), self.model, self.dim, self.index_type)
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
@@ -267,31 +273,27 @@ class VectorIndex:
         faiss = _faiss()
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=".vectors-", suffix=".tmp", dir=folder)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
+        digest: list[str] = []
+
+        def write_index(tmp: Path) -> None:
             faiss.write_index(self._index, str(tmp))
-            digest = _fsync_and_hash(tmp)
-            os.replace(tmp, folder / INDEX_FILE)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+            digest.append(sha256_file(tmp))
+
+        atomic_write(folder / INDEX_FILE, write_index)
         manifest = Manifest(
             format_version=FORMAT_VERSION,
             model=self.model,
             dim=self.dim,
             count=len(self),
             index_type=self.index_type,
-            sha256=digest,
+            sha256=digest[0],
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             faiss_version=getattr(faiss, "__version__", ""),
             hnsw_m=HNSW_M if self.index_type == "hnsw" else None,
             ef_search=self.ef_search,
         )
         data = json.dumps(manifest.__dict__, indent=2, sort_keys=True) + "\n"
-        _atomic_write_text(folder / MANIFEST_FILE, data)
-        _fsync_dir(folder)
+        atomic_write(folder / MANIFEST_FILE, data.encode("utf-8"))
         logger.info("Saved %s index of %d vectors to %s", self.index_type, len(self), folder)
         return manifest
 
@@ -318,7 +320,7 @@ class VectorIndex:
             raise IndexDamaged(
                 f"The vector index file {path} is missing; rebuild it with `{REBUILD}`."
             )
-        if _sha256(path) != manifest.sha256:
+        if sha256_file(path) != manifest.sha256:
             raise IndexDamaged(
                 f"The vector index file {path} is damaged (its checksum does not match the "
                 f"manifest); rebuild it with `{REBUILD}`."
@@ -367,44 +369,3 @@ def read_manifest(folder: str | os.PathLike[str]) -> Manifest:
             f"The vector index manifest {path} is damaged; rebuild it with `{REBUILD}`."
         ) from exc
     return manifest
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _fsync_and_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb+") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-        os.fsync(f.fileno())
-    return digest.hexdigest()
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -27,11 +27,12 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from findings.files import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -104,21 +105,10 @@ def model_file(folder: Path, quantized: bool, info: dict) -> Path:
     if not raw.is_file():
         _export(folder, raw, info)
     if quantized:
-        _atomic(int8, lambda tmp: _quantize(raw, tmp))
+        atomic_write(int8, lambda tmp: _quantize(raw, tmp))
     else:
-        _atomic(fused, lambda tmp: _fuse(raw, tmp, info))
+        atomic_write(fused, lambda tmp: _fuse(raw, tmp, info))
     return wanted
-
-
-def _atomic(path: Path, write) -> None:
-    fd, name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".onnx", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(name))
-        os.replace(name, path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
 
 
 def _export(folder: Path, path: Path, info: dict) -> None:
@@ -158,7 +148,7 @@ def _export(folder: Path, path: Path, info: dict) -> None:
                 dynamic_axes=axes, opset_version=OPSET, dynamo=False,
             )
 
-    _atomic(path, write)
+    atomic_write(path, write)
 
 
 def _fuse(raw: Path, out: Path, info: dict) -> None:
@@ -250,7 +240,10 @@ class OnnxModel:
         hidden, mask, encoded = self._run(texts)
         lengths = mask.sum(axis=1)
         states = [hidden[row, :n] for row, n in enumerate(lengths)]
-        offsets = [np.array(e.offsets[:n], dtype=np.int64).reshape(-1, 2) for e, n in zip(encoded, lengths)]
+        offsets = [
+            np.array(e.offsets[:n], dtype=np.int64).reshape(-1, 2)
+            for e, n in zip(encoded, lengths, strict=True)
+        ]
         return self._pool(hidden, mask), states, offsets
 
     def _run(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list]:

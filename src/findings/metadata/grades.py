@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from findings.vocabulary import GRADES
+
 _GRADE = (
     r"(outstanding|good|requires? improvement(?: to be good)?|adequate|inadequate"
     r"|grade \d \((?:outstanding|good|adequate|inadequate)\))"
@@ -66,7 +68,7 @@ def normalise_grade(text: str) -> str | None:
         text = text[text.find("(") + 1 : -1]
     if "improvement" in text:
         return "requires improvement"
-    return text if text in ("outstanding", "good", "adequate", "inadequate") else None
+    return text if text in GRADES else None
 
 
 def _first(patterns: tuple[str, ...], text: str) -> str | None:

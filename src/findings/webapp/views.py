@@ -1,9 +1,8 @@
 """What the Streamlit view (`app.py`) needs that is not a widget: the logic behind the pages.
 
-Building `Filters` from widget values, the selection basket, safe HTML for result cards (report
-text is escaped *before* highlight tags are added, so markup inside a report never renders or
-runs), and the two features served by sibling modules that may be absent (`findings.similar`,
-`findings.export`).  Nothing here imports streamlit, so all of it is tested without a browser.
+Building `Filters` from widget values, the selection basket, and safe HTML for result cards
+(report text is escaped *before* highlight tags are added, so markup inside a report never
+renders or runs).  Nothing here imports streamlit, so all of it is tested without a browser.
 """
 
 from __future__ import annotations
@@ -16,18 +15,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from findings.models import (
-    GRADES,
-    JUDGEMENT_KEYS,
-    JUDGEMENT_LABELS,
-    REPORT_TYPES,
-    Hit,
-    Paragraph,
-    Report,
-)
+from findings.citations import citation, date_range, paragraph_label, section_judgement
+from findings.models import Hit, Paragraph, Report
 from findings.search import Filters
 from findings.sentences import best_spans
-from findings.serialise import citation, date_range, paragraph_label, section_judgement
+from findings.vocabulary import (
+    EXPORT_FORMATS,
+    GRADES,
+    JUDGEMENT_KEYS,
+    judgement_label,
+    judgement_order,
+    report_type,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,22 +39,10 @@ EXAMPLE_QUERIES: tuple[str, ...] = (
     "children missing from home or care",
     "drift and delay in child protection plans",
 )
-MODES: dict[str, str] = {"hybrid": "Hybrid", "semantic": "Semantic", "keyword": "Keyword"}
 SCOPES: dict[str, str] = {
     "all": "All councils",
     "region": "Same region as",
     "neighbours": "Statistical neighbours of",
-}
-EXPORT_FORMATS: dict[str, tuple[str, str, str]] = {
-    # fmt: (button label, file suffix, MIME type)
-    "docx": (
-        "Word",
-        "docx",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ),
-    "csv": ("CSV", "csv", "text/csv"),
-    "md": ("Markdown", "md", "text/markdown"),
-    "json": ("JSON", "json", "application/json"),
 }
 # --- filters -----------------------------------------------------------------------------------
 
@@ -99,12 +86,6 @@ def build_filters(form: FilterForm) -> Filters:
     )
 
 
-def report_year(report: Report) -> int | None:
-    meta = report.meta
-    when = meta.inspection_start or meta.inspection_end or meta.published
-    return when.year if when else None
-
-
 def fit_range(value: Sequence[int] | None, bounds: tuple[int, int]) -> tuple[int, int]:
     """A slider's stored (low, high) kept inside bounds that may have moved since (else bounds)."""
     if not value or len(value) != 2 or value[0] < bounds[0] or value[1] > bounds[1]:
@@ -113,7 +94,7 @@ def fit_range(value: Sequence[int] | None, bounds: tuple[int, int]) -> tuple[int
 
 
 def year_bounds(reports: Iterable[Report]) -> tuple[int, int] | None:
-    years = [y for y in (report_year(r) for r in reports) if y is not None]
+    years = [r.meta.year for r in reports if r.meta.year is not None]
     return (min(years), max(years)) if years else None
 
 
@@ -122,12 +103,7 @@ def indexed_councils(reports: Iterable[Report]) -> list[str]:
 
 
 def report_type_label(key: str) -> str:
-    label = REPORT_TYPES.get(key, key)
-    return label[:1].upper() + label[1:]
-
-
-def judgement_label(key: str) -> str:
-    return JUDGEMENT_LABELS.get(key, key.replace("_", " ").capitalize())
+    return report_type(key).label
 
 
 JUDGEMENT_OPTIONS: tuple[str, ...] = JUDGEMENT_KEYS
@@ -314,7 +290,10 @@ def report_facts(report: Report) -> list[tuple[str, str]]:
     ]
     if meta.lead_inspector:
         facts.append(("Lead inspector", meta.lead_inspector))
-    facts += [(judgement_label(k), g) for k, g in sorted(meta.judgements.items(), key=_judgement_order)]
+    facts += [
+        (judgement_label(k), g)
+        for k, g in sorted(meta.judgements.items(), key=lambda item: judgement_order(item[0]))
+    ]
     facts.append(("Source", Path(report.source).name))
     return facts
 
@@ -324,11 +303,6 @@ def facts_html(facts: Sequence[tuple[str, str]]) -> str:
         f"<tr><th>{html.escape(label)}</th><td>{html.escape(value)}</td></tr>" for label, value in facts
     )
     return f'<table class="facts">{rows}</table>'
-
-
-def _judgement_order(item: tuple[str, str]) -> int:
-    key = item[0]
-    return JUDGEMENT_KEYS.index(key) if key in JUDGEMENT_KEYS else len(JUDGEMENT_KEYS)
 
 
 # --- the selection basket ----------------------------------------------------------------------
@@ -387,7 +361,7 @@ def export_file(store: Any, basket: Sequence[Selected], fmt: str) -> bytes:
 
 
 def export_file_name(fmt: str) -> str:
-    return f"findings-selection.{EXPORT_FORMATS[fmt][1]}"
+    return f"findings-selection.{EXPORT_FORMATS[fmt].suffix}"
 
 
 # --- progress ----------------------------------------------------------------------------------
@@ -421,10 +395,7 @@ SIMILAR_SCOPES: dict[str, str] = {
 
 def similar_groups(library: Any, paragraph_id: str, scope: str) -> list[Any]:
     """Findings like this paragraph in other councils, grouped by council."""
-    from findings import similar
-
-    return similar.similar(
-        library,
+    return library.similar(
         paragraph_id,
         k=10,
         per_council=3,

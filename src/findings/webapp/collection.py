@@ -5,29 +5,22 @@ so a name from the browser can never point outside that folder).  No streamlit i
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from findings.models import JUDGEMENT_KEYS, Report
+from findings.files import sha256_bytes, sha256_file
+from findings.models import Report
 from findings.readers import MAX_FILE_BYTES, SUPPORTED_SUFFIXES
 from findings.sandbox import safe_upload_name, write_upload
 from findings.search import keyword_terms
-from findings.webapp import judgement_label, report_type_label, report_year
+from findings.vocabulary import GRADE_SCORES, JUDGEMENT_KEYS, judgement_label
+from findings.webapp.views import report_type_label
 
 UPLOAD_TYPES: tuple[str, ...] = tuple(s.lstrip(".") for s in SUPPORTED_SUFFIXES)
 UPLOAD_LIMIT_MB = MAX_FILE_BYTES // (1024 * 1024)  # matches server.maxUploadSize in config.toml
 UPLOADS_DIR = "uploads"
-# Grades on a 1-4 scale for charts: higher is better; "adequate" (pre-2013) sits with RI.
-GRADE_SCORES: dict[str, int] = {
-    "outstanding": 4,
-    "good": 3,
-    "requires improvement": 2,
-    "adequate": 2,
-    "inadequate": 1,
-}
 GRADE_AXIS: dict[int, str] = {4: "Outstanding", 3: "Good", 2: "RI / adequate", 1: "Inadequate"}
 
 
@@ -67,7 +60,7 @@ def judgement_history(reports: Iterable[Report], council: str) -> list[dict[str,
     rows = []
     for report in reports:
         meta = report.meta
-        when = meta.inspection_start or meta.inspection_end or meta.published
+        when = meta.when
         if meta.authority != council or when is None:
             continue
         for key, grade in meta.judgements.items():
@@ -117,7 +110,7 @@ def theme_counts(store: Any, theme: str) -> list[dict[str, Any]]:
     reports = {r.id: r for r in store.reports()}
     indexed: dict[int, int] = {}
     for report in reports.values():
-        year = report_year(report)
+        year = report.meta.year
         if year is not None:
             indexed[year] = indexed.get(year, 0) + 1
     mentioning: dict[int, set[str]] = {}
@@ -125,7 +118,7 @@ def theme_counts(store: Any, theme: str) -> list[dict[str, Any]]:
         rowids = [rowid for rowid, _ in store.keyword_search(expression, 1_000_000)]
         for paragraph in store.paragraphs_by_rowid(rowids).values():
             report = reports.get(paragraph.report_id)
-            year = report_year(report) if report else None
+            year = report.meta.year if report else None
             if year is not None and not paragraph.boilerplate:
                 mentioning.setdefault(year, set()).add(paragraph.report_id)
     return [
@@ -141,11 +134,11 @@ def save_upload(folder: Path, name: str, data: bytes) -> Path:
     """Write an upload under `folder` with a sanitised name (sandbox.write_upload: never follows
     a symlink, never overwrites); an upload with the same bytes as a stored one reuses it."""
     folder.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256(data).hexdigest()
+    digest = sha256_bytes(data)
     for existing in sorted(folder.iterdir()):
         if existing.is_symlink() or not existing.is_file():
             continue
-        if existing.stat().st_size == len(data) and hashlib.sha256(existing.read_bytes()).hexdigest() == digest:
+        if existing.stat().st_size == len(data) and sha256_file(existing) == digest:
             return existing
     return write_upload(folder, name, data)
 

