@@ -26,6 +26,7 @@ browser-deps:  # Debian's headless Chromium for tests/test_browser.py (needs roo
 	apt-get update && apt-get install -y --no-install-recommends chromium
 
 test: install
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 clean:

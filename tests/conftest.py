@@ -12,9 +12,9 @@ from fakes import FakeEmbedder
 @pytest.fixture(scope="session")
 def embedder():
     """The packaged all-MiniLM-L6-v2, loaded once; use only in tests marked `model`."""
-    from findings.embed import Embedder
+    from findings.embedding import load_embedder
 
-    return Embedder()
+    return load_embedder()
 
 
 @pytest.fixture

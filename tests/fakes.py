@@ -1,4 +1,4 @@
-"""Test doubles: `FakeEmbedder` stands in for `findings.embed.Embedder` in unit tests.
+"""Test doubles: `FakeEmbedder` stands in for `findings.embedding.Embedder` in unit tests.
 
 It hashes crudely stemmed word unigrams and bigrams into 64 signed buckets and L2-normalises,
 so it is instant, deterministic across processes, and texts that share words score higher.
@@ -13,9 +13,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from findings.windows import SplitSentences, make_windows
+from findings.embedding.windows import SplitSentences, make_windows
 
 _WORD = re.compile(r"[^\W_]+")
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=\S)|(?<=[.?!][\"')\]\u2019\u201d])\s+(?=\S)")
+
+
+def regex_split_sentences(text: str) -> list[str]:
+    """A plain sentence splitter for tests: after ". ", "? " and "! " (or a closing quote)."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "ness", "ment", "es", "ed", "ly", "s")
 
 

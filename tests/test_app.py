@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from findings import collection, webapp as wa
 from findings.config import Settings
 from findings.library import Library
 from findings.models import Paragraph, Report, ReportMeta
+from findings.webapp import collection
+from findings.webapp import views as wa
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"

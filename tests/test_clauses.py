@@ -1,15 +1,17 @@
-"""What is embedded for a paragraph: its windows and its clauses (findings.ingest)."""
+"""What is embedded for a paragraph: its windows and its clauses (findings.embedding.clauses)."""
 
 from __future__ import annotations
 
 import numpy as np
 from fakes import FakeEmbedder
 
-from findings import ingest
 from findings.config import Settings
-from findings.ingest import clause_spans, clauses, embed_new, embedding_parts
+from findings.embedding import clauses as clause_module
+from findings.embedding.clauses import clause_spans, clauses, embedding_parts
+from findings.ingest import embed_new
+from findings.migrations import MIGRATIONS
 from findings.models import Paragraph
-from findings.store import MIGRATIONS, Store, text_hash
+from findings.store import Store, text_hash
 
 P9 = (
     "The response to children who experience domestic abuse is inconsistent. Over-optimism about "
@@ -40,9 +42,8 @@ def test_clauses_are_cut_at_punctuation_and_keep_the_report_text():
     assert all(text[a:b] == text[a:b].strip() for a, b in clause_spans(text))
 
 
-def test_embedding_parts_pools_long_clauses_and_reads_short_ones_alone(monkeypatch):
-    monkeypatch.setattr(ingest, "READ_ALONE_TOKENS", 8)  # the fake counts words as tokens
-    parts = embedding_parts(P9, FakeEmbedder())
+def test_embedding_parts_pools_long_clauses_and_reads_short_ones_alone():
+    parts = embedding_parts(P9, FakeEmbedder(), read_alone=8)  # the fake counts words as tokens
     assert parts.windows == 1 and parts.texts[0] == P9
     read = [parts.texts[t] if a is None else parts.texts[t][a:b] for t, a, b in parts.clauses]
     assert read == [
@@ -57,10 +58,9 @@ def test_embedding_parts_pools_long_clauses_and_reads_short_ones_alone(monkeypat
     assert embedding_parts("Children are safe and well supported.", FakeEmbedder()).clauses == []
 
 
-def test_a_long_paragraph_places_each_clause_in_a_window_that_holds_it(monkeypatch):
-    monkeypatch.setattr(ingest, "READ_ALONE_TOKENS", 0)
+def test_a_long_paragraph_places_each_clause_in_a_window_that_holds_it():
     text = " ".join([P9] * 4)
-    parts = embedding_parts(text, FakeEmbedder(max_tokens=60))
+    parts = embedding_parts(text, FakeEmbedder(max_tokens=60), read_alone=0)
     assert parts.windows > 1
     spans = [(t, a, b) for t, a, b in parts.clauses if a is not None]
     assert len(parts.clauses) == 20 and len(spans) == 20
@@ -69,8 +69,8 @@ def test_a_long_paragraph_places_each_clause_in_a_window_that_holds_it(monkeypat
         assert t < parts.windows and parts.texts[t][a:b] in P9
 
 
-def test_embed_new_numbers_windows_first_then_clauses(tmp_path, monkeypatch):
-    monkeypatch.setattr(ingest, "READ_ALONE_TOKENS", 8)
+def test_embed_new_numbers_windows_first_then_clauses(tmp_path):
+    assert clause_module.READ_ALONE_TOKENS == 8  # below: clauses of the fake's words counted
     fake = FakeEmbedder()
     store = Store(tmp_path)
     paragraph = Paragraph("r", "p9", 9, "numbered", "", 1, 0, P9)
@@ -95,12 +95,12 @@ def test_upgrading_an_index_drops_vectors_of_the_old_clause_scheme_and_keeps_rep
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     (seeds / "note.txt").write_text(f"Inspection of Blackpool\n\n1. {P9}\n\n2. Leaders know their services well.\n")
-    monkeypatch.setattr("findings.store.MIGRATIONS", MIGRATIONS[:1])  # an index made before
+    monkeypatch.setattr("findings.migrations.MIGRATIONS", MIGRATIONS[:1])  # an index made before
     old = Library(Settings.load(tmp_path / "index"), embedder=FakeEmbedder())
     old.ingest([seeds])
     assert old.store.db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0] > 0
     old.store.close()
-    monkeypatch.setattr("findings.store.MIGRATIONS", MIGRATIONS)
+    monkeypatch.setattr("findings.migrations.MIGRATIONS", MIGRATIONS)
 
     upgraded = Library(Settings.load(tmp_path / "index"), embedder=FakeEmbedder())
     assert upgraded.store.db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0] == 0

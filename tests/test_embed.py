@@ -16,19 +16,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fakes import FakeEmbedder
+from fakes import FakeEmbedder, regex_split_sentences
 
-from findings.embed import (
-    DEFAULT_MODEL,
+from findings.embedding import Embedder, EmbedError, ModelNotFound
+from findings.embedding.model import (
     BATCH_TOKENS,
-    Embedder,
-    EmbedError,
-    ModelNotFound,
+    DEFAULT_MODEL,
+    ModelEmbedder,
     batches,
-    content_hash,
     resolve_model,
 )
-from findings.windows import make_windows, regex_split_sentences
+from findings.embedding.windows import make_windows
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
@@ -117,14 +115,6 @@ def test_unknown_model_name_fails_at_once_without_network(monkeypatch, tmp_path)
         resolve_model(tmp_path / "weights.bin")
 
 
-def test_content_hash_depends_on_model_and_text():
-    a = content_hash("Children are safe.", "all-MiniLM-L6-v2")
-    assert re.fullmatch(r"[0-9a-f]{64}", a)
-    assert a == content_hash("Children are safe.", "all-MiniLM-L6-v2")
-    assert a != content_hash("Children are safe.", "fake-hash-64")
-    assert a != content_hash("Children are safe!", "all-MiniLM-L6-v2")
-
-
 def test_fake_embedder_puts_shared_words_close(fake_embedder):
     query = fake_embedder.encode_query("over-optimism about parents changing")
     near, far = fake_embedder.encode(["parents will change", "care leavers personal adviser"])
@@ -209,9 +199,9 @@ def test_loading_needs_no_network():
 
         socket.socket.connect = refuse
         socket.create_connection = refuse
-        from findings.embed import Embedder
+        from findings.embedding import load_embedder
 
-        embedder = Embedder()
+        embedder = load_embedder()
         assert os.environ["HF_HUB_OFFLINE"] == "1"
         assert os.environ["TRANSFORMERS_OFFLINE"] == "1"
         print(embedder.name, embedder.encode(["Children are safe."]).shape)
@@ -235,7 +225,7 @@ def test_another_model_folder_is_selectable_by_path(embedder, tmp_path):
     import shutil
 
     copy = Path(shutil.copytree(resolve_model(DEFAULT_MODEL), tmp_path / "minilm-copy"))
-    other = Embedder(copy)
+    other = ModelEmbedder(copy)
     assert other.name == f"minilm-copy@{copy.resolve()}+int8"  # not mistaken for the default
     text = "Children in care are visited regularly."
     np.testing.assert_allclose(other.encode_query(text), embedder.encode_query(text), atol=1e-6)
@@ -245,15 +235,22 @@ def test_another_model_folder_is_selectable_by_path(embedder, tmp_path):
 def test_a_folder_without_a_model_gives_one_sentence(embedder, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(EmbedError) as caught:
-        Embedder(tmp_path / "empty")
+        ModelEmbedder(tmp_path / "empty")
     message = str(caught.value)
     assert str(tmp_path / "empty") in message and message.count(". ") == 0
+
+
+@pytest.mark.model
+def test_the_real_model_and_the_fake_both_satisfy_the_embedder_interface(embedder):
+    assert isinstance(embedder, Embedder)
+    assert isinstance(FakeEmbedder(), Embedder)
+    assert not isinstance(object(), Embedder)
 
 
 def test_a_model_name_resolves_from_the_local_hugging_face_cache_only(tmp_path, monkeypatch):
     import huggingface_hub.constants
 
-    from findings.embed import ModelNotFound, _resolve
+    from findings.embedding.model import _resolve
 
     snapshot = tmp_path / "models--org--tiny" / "snapshots" / "abc123"
     snapshot.mkdir(parents=True)

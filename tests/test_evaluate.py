@@ -155,7 +155,7 @@ def test_evaluate_rematches_shifted_ids_and_reports_the_missing(tmp_path, store)
         ranked = ["new-2020:p2", "new-2020:p1"] if mode == "keyword" else ["new-2020:p1", "new-2020:p3"]
         return [SimpleNamespace(paragraph=SimpleNamespace(id=pid)) for pid in ranked]
 
-    report = evaluate(SimpleNamespace(store=store), path, search=search)
+    report = evaluate(store, search, path)
     assert report.rematched == ("old-2020:p1", "old-2020:p3", "old-2020:p2")
     assert report.missing == ("old-2020:p9",)
     assert {filters for _, filters in seen} == {("new-2020",)}  # searches only judged reports
@@ -177,4 +177,4 @@ def test_evaluate_rematches_shifted_ids_and_reports_the_missing(tmp_path, store)
 def test_evaluate_refuses_an_index_without_the_judged_reports(tmp_path, store):
     path = _devset(tmp_path, [_judgement("x:p1", 1, "t", 2)], reports=("999_elsewhere/x.pdf",))
     with pytest.raises(DevsetError, match="none of the 1 reports"):
-        evaluate(SimpleNamespace(store=store), path, search=lambda *a: [])
+        evaluate(store, lambda *a: [], path)

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from fakes import FakeEmbedder, fake_seed_library
 
+from findings.citations import citation
 from findings.cli import main
 from findings.errors import QueryError
 from findings.export import (
@@ -29,7 +30,6 @@ from findings.export import (
 )
 from findings.library import Library
 from findings.models import Paragraph, Report, ReportMeta
-from findings.serialise import citation
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 FIVE = (
@@ -48,7 +48,7 @@ def library(tmp_path_factory) -> Library:
 
 @pytest.fixture(scope="module")
 def five(library) -> list[ExportItem]:
-    return items_from_ids(library, FIVE, query="domestic abuse over-optimism")
+    return items_from_ids(library.store, FIVE, query="domestic abuse over-optimism")
 
 
 def fake_item(text: str, title: str = "Inspection of Testshire", query: str | None = None) -> ExportItem:
@@ -165,8 +165,8 @@ def test_items_from_hits_and_unknown_ids(library):
     assert [i.paragraph.id for i in items] == [h.paragraph.id for h in hits]
     assert {i.query for i in items} == {"domestic abuse"}
     with pytest.raises(QueryError, match="no paragraph with id 'nope:p1'"):
-        items_from_ids(library, [FIVE[0], "nope:p1"])
-    assert len(items_from_ids(library, [FIVE[0], FIVE[0]])) == 1
+        items_from_ids(library.store, [FIVE[0], "nope:p1"])
+    assert len(items_from_ids(library.store, [FIVE[0], FIVE[0]])) == 1
 
 
 def test_write_refuses_overwrite_without_force_and_writes_atomically(five, tmp_path):
@@ -222,7 +222,7 @@ def test_stdout_for_text_formats_only(five, capsysbinary):
 
 
 def test_cli_export(library, tmp_path, monkeypatch):
-    monkeypatch.setattr("findings.embed.Embedder", lambda *a, **k: FakeEmbedder())
+    monkeypatch.setattr("findings.embedding.load_embedder", lambda *a, **k: FakeEmbedder())
     index = ["--index", str(library.settings.index_dir)]
     runner = CliRunner()
     out = tmp_path / "five.docx"

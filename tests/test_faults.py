@@ -200,8 +200,7 @@ def test_a_2000_page_pdf_is_stored_within_the_limits(tmp_path):
     assert report.pages == 2000
     text = "\n".join(p.text for p in library.store.paragraphs(report.id))
     assert all(f"Paragraph {n}: managers" in text for n in range(1, 2001))
-    with pytest.raises(ReadError, match=r"^parsing took longer than 0.2 s"):
-        read_pages_limited(path, timeout=0.2)
+    # The time limit itself is tested with a reader slow by construction (sleep_forever above).
 
 
 def test_odd_text_is_stored_clean_and_searchable(tmp_path):
@@ -271,7 +270,7 @@ def hostile_library(tmp_path) -> Library:
 
 
 def test_report_text_with_markup_is_escaped_in_the_web_page(hostile_library):
-    webapp = pytest.importorskip("findings.webapp")
+    from findings.webapp import views as webapp
     hits = hostile_library.search("script img onerror javascript plan chart", k=10, mode="keyword")
     assert len(hits) >= 3
     for hit in hits:
@@ -396,8 +395,12 @@ def test_too_many_filter_values_are_refused(small_library):
     many = Filters(sections=tuple(f"section {i}" for i in range(MAX_FILTER_VALUES + 1)))
     with pytest.raises(QueryError, match=f"too many filter values .*the limit is {MAX_FILTER_VALUES}"):
         small_library.search("children", filters=many)
-    enough = Filters(sections=tuple(f"section {i}" for i in range(MAX_FILTER_VALUES)))
-    assert isinstance(small_library.search("children", filters=enough), list)
+    store = small_library.store
+    target = next(p for r in store.reports() for p in store.paragraphs(r.id) if p.section and not p.boilerplate)
+    enough = Filters(sections=(*(f"section {i}" for i in range(MAX_FILTER_VALUES - 1)), target.section))
+    hits = small_library.search(" ".join(target.text.split()[:6]), filters=enough, mode="keyword")
+    assert target.id in [h.paragraph.id for h in hits]
+    assert all(target.section in h.paragraph.section for h in hits)
 
 
 @pytest.mark.parametrize("suffix", [".pdf", ".docx", ".txt"])
@@ -412,7 +415,7 @@ def test_a_file_over_the_size_limit_is_refused_before_parsing(tmp_path, suffix):
 
 
 def test_uploads_over_the_size_limit_are_refused_by_the_web_app(tmp_path, monkeypatch):
-    from findings import collection
+    from findings.webapp import collection
 
     monkeypatch.setattr(collection, "MAX_FILE_BYTES", 1000)
     outcome = collection.ingest_uploads(None, [("big.pdf", b"%PDF" + bytes(2000))], tmp_path)

@@ -9,7 +9,7 @@ from fakes import FakeEmbedder
 
 from findings.config import Settings
 from findings.errors import IngestLocked
-from findings.library import Library
+from findings.library import Library, VectorSync
 from findings.store import StoreError
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -23,7 +23,8 @@ def test_vectors_follow_ingest_and_remove(tmp_path):
     library = Library(Settings.load(tmp_path), embedder=FakeEmbedder())
     library.ingest([SEEDS / "blackburn-with-darwen-2022-ilacs-inspection.txt"])
     stored = {p.id for p in library.store.paragraphs("blackburn-with-darwen-2022-ilacs")}
-    assert {h.paragraph.id for h in library.search("domestic abuse", k=200)} <= stored
+    found = {h.paragraph.id for h in library.search("domestic abuse", k=200)}
+    assert "blackburn-with-darwen-2022-ilacs:p9" in found and found <= stored
     library.ingest([SEEDS / "blackpool-2012-child-protection-inspection.md"])
     assert any(h.report.id == "blackpool-2012-child-protection"
                for h in library.search("protection of children in Blackpool", k=5, mode="semantic"))
@@ -68,3 +69,68 @@ def test_a_second_ingest_at_once_is_refused(tmp_path):
     with library._ingest_lock():
         with pytest.raises(IngestLocked, match="another ingest is running"):
             Library(Settings.load(tmp_path), embedder=FakeEmbedder()).ingest([SEEDS])
+
+
+def _saved_files(folder: Path) -> dict[str, bytes]:
+    return {name: (folder / name).read_bytes() for name in ("vectors.faiss", "manifest.json", "vectors-state.json")}
+
+
+def test_adding_and_removing_a_report_changes_the_vector_index_without_a_rebuild(tmp_path):
+    library = Library(Settings.load(tmp_path), embedder=FakeEmbedder())
+    library.ingest([SEEDS / "blackburn-with-darwen-2022-ilacs-inspection.txt"])
+    first = set(library.vectors().ids.tolist())
+    library.ingest([SEEDS / "blackpool-2012-child-protection-inspection.md"])
+    assert not library.last_sync.rebuilt and library.last_sync.added > 0
+    both = set(library.vectors().ids.tolist())
+    assert first < both and len(both) == len(first) + library.last_sync.added
+    library.remove("blackpool-2012-child-protection")
+    assert library.last_sync == VectorSync(removed=library.last_sync.removed) and library.last_sync.removed > 0
+    assert set(library.vectors().ids.tolist()) == first
+    # What was saved is what a fresh reader uses, with no rebuild.
+    fresh = Library(Settings.load(tmp_path), embedder=FakeEmbedder())
+    assert set(fresh.vectors().ids.tolist()) == first
+
+
+def test_an_hnsw_index_masks_removed_paragraphs_until_they_pass_a_quarter(tmp_path, monkeypatch):
+    monkeypatch.setattr("findings.vectors.HNSW_THRESHOLD", 10)
+    library = Library(Settings.load(tmp_path), embedder=FakeEmbedder())
+    library.ingest([SEEDS])
+    assert library.vectors().index_type == "hnsw"
+    press = "blackburn-with-darwen-2022-press-release"
+    removed_ids = {p.id for p in library.store.paragraphs(press)}
+    library.remove(press)
+    assert library.last_sync.masked > 0 and not library.last_sync.rebuilt
+    hits = library.search("Blackburn with Darwen council children's services", k=200, mode="semantic")
+    assert hits and not removed_ids & {h.paragraph.id for h in hits}
+    library.remove("blackburn-with-darwen-peer-review")
+    library.remove("blackburn-with-darwen-2017-sif")  # now over a quarter of the vectors
+    assert library.last_sync.rebuilt
+    assert len(library.vectors()) == len(library.store.vector_ids(FakeEmbedder.name))
+
+
+def test_a_metadata_correction_leaves_the_vector_index_alone(tmp_path):
+    library = Library(Settings.load(tmp_path), embedder=FakeEmbedder())
+    library.ingest([SEEDS / "blackburn-with-darwen-2022-ilacs-inspection.txt"])
+    saved, generation = _saved_files(tmp_path), library.store.generation
+    library.correct("blackburn-with-darwen-2022-ilacs", "authority", "Blackpool")
+    assert library.store.generation == generation
+    hits = library.search("domestic abuse", mode="semantic")
+    assert hits[0].report.meta.authority == "Blackpool"  # the snapshot follows the correction
+    assert _saved_files(tmp_path) == saved
+
+
+def test_a_reader_catches_up_with_another_process_in_memory_and_writes_nothing(tmp_path):
+    writer = Library(Settings.load(tmp_path), embedder=FakeEmbedder())
+    writer.ingest([SEEDS / "blackburn-with-darwen-2022-ilacs-inspection.txt"])
+    before = len(Library(Settings.load(tmp_path), embedder=FakeEmbedder()).vectors())
+    # The writer adds a report, but its vector index save is lost (as if killed): only the
+    # database knows about the new report.
+    saved = _saved_files(tmp_path)
+    writer.ingest([SEEDS / "blackpool-2012-child-protection-inspection.md"])
+    for name, data in saved.items():
+        (tmp_path / name).write_bytes(data)
+    fresh = Library(Settings.load(tmp_path), embedder=FakeEmbedder())
+    hits = fresh.search("protection of children in Blackpool", k=5, mode="semantic")
+    assert any(h.report.id == "blackpool-2012-child-protection" for h in hits)
+    assert len(fresh.vectors()) > before
+    assert _saved_files(tmp_path) == saved  # the reader caught up in memory only

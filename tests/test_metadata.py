@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from findings.metadata import extract_metadata
-from findings.metadata_dates import date_in_file_name, inspection_dates, published_date
-from findings.metadata_grades import normalise_grade
-from findings.models import GRADES, REPORT_TYPES, Page
+from findings.metadata.dates import date_in_file_name, inspection_dates, published_date
+from findings.metadata.grades import normalise_grade
+from findings.models import Page
+from findings.vocabulary import GRADES, REPORT_TYPES
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"

@@ -274,6 +274,10 @@ DAMAGES = {
 }
 
 
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and p.suffix != ".lock"}
+
+
 @pytest.mark.parametrize("damage", list(DAMAGES))
 def test_damaged_vector_index_is_rebuilt_without_embedding_and_answers_stay_right(
     damage, seed_fake_index, clean_answers, tmp_path, caplog
@@ -282,6 +286,7 @@ def test_damaged_vector_index_is_rebuilt_without_embedding_and_answers_stay_righ
     shutil.copytree(seed_fake_index, folder)
     proof = tmp_path / "pickle-was-loaded"
     DAMAGES[damage](folder, proof)
+    damaged = {name: data for name, data in _files(folder).items() if not name.startswith("findings.db")}
     embedder = FakeEmbedder()
     library = Library(Settings.load(folder), embedder=embedder)
     with caplog.at_level(logging.INFO, logger="findings.library"):
@@ -291,6 +296,12 @@ def test_damaged_vector_index_is_rebuilt_without_embedding_and_answers_stay_righ
         warning = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
         assert warning and "rebuild" in warning[0].lower(), caplog.text
     assert not proof.exists()
+    # A search only reads: the damaged files are as they were until a writer repairs them.
+    after = {name: data for name, data in _files(folder).items() if not name.startswith("findings.db")}
+    assert after == damaged
+    repairer = FakeEmbedder()
+    assert Library(Settings.load(folder), embedder=repairer).reindex() == 0
+    assert repairer.calls == [], "the repair re-embedded text"
     # The rebuilt files are whole: a fresh Library loads them without another rebuild.
     caplog.clear()
     again = Library(Settings.load(folder), embedder=FakeEmbedder())

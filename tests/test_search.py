@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from findings.cli import main
+from findings.config import SearchTuning
 from findings.errors import QueryError
 from findings.search import Filters, fts_query, fuse, keyword_terms
 
@@ -94,12 +95,21 @@ def test_queries_a_user_can_get_wrong_give_one_sentence(seed_library, query, k, 
         seed_library.search(query, k=k)
 
 
-@pytest.mark.parametrize("query", ['"unclosed', "neglect*", "NEAR(abuse neglect)", "-neglect", "a AND OR NOT",
-                                   "négligence des enfants", "儿童保护", "x" * 10_000, "domestic abuse " * 700])
-def test_odd_queries_give_sensible_answers(seed_library, query):
+@pytest.mark.parametrize(
+    "query, words",
+    [('"unclosed', ()), ("neglect*", ("neglect",)), ("NEAR(abuse neglect)", ("abuse", "neglect")),
+     ("-neglect", ("neglect",)), ("a AND OR NOT", ()), ("négligence des enfants", ()), ("儿童保护", ()),
+     ("x" * 10_000, ()), ("domestic abuse " * 700, ("domestic", "abuse"))],
+)
+def test_odd_queries_are_searched_as_plain_words(seed_library, query, words):
+    """FTS syntax in a query is taken literally: "neglect*" finds the word neglect."""
     for mode in ("hybrid", "keyword", "semantic"):
         hits = seed_library.search(query, k=5, mode=mode)
-        assert len(hits) <= 5
+        assert len({h.paragraph.id for h in hits}) == len(hits) <= 5
+        if mode == "semantic":
+            assert len(hits) == 5  # a query with any letter has nearest paragraphs
+        if words and mode == "keyword":
+            assert hits and all(any(w in h.paragraph.text.lower() for w in words) for h in hits)
 
 
 def test_k_of_a_million_is_capped(seed_library):
@@ -134,7 +144,14 @@ def test_fts_query_quotes_syntax_and_adds_derivational_prefix():
 def test_fuse_is_reciprocal_rank_fusion_worked_by_hand():
     # k=30, semantic weight 0.5, keyword weight 1: row 1 = 0.5/31 + 1/32, row 3 = 1/31,
     # row 2 = 0.5/32; so 1 (0.0474) > 3 (0.0323) > 2 (0.0156).
-    fused = fuse([(1, 0.9), (2, 0.5)], [(3, 9.0), (1, 8.0)])
+    fused = fuse([(1, 0.9), (2, 0.5)], [(3, 9.0), (1, 8.0)], SearchTuning())
     assert [rowid for rowid, _ in fused] == [1, 3, 2]
     assert fused[0][1] == pytest.approx(0.5 / 31 + 1 / 32)
     assert fused[2][1] == pytest.approx(0.5 / 32)
+
+
+def test_fusion_follows_the_tuning_it_is_given():
+    # Semantic weight 3: row 2 = 3/32 now beats row 3 = 1/31.
+    fused = fuse([(1, 0.9), (2, 0.5)], [(3, 9.0), (1, 8.0)], SearchTuning(semantic_weight=3.0))
+    assert [rowid for rowid, _ in fused] == [1, 2, 3]
+    assert fused[1][1] == pytest.approx(3 / 32)

@@ -18,14 +18,13 @@ import pytest
 from click.testing import CliRunner
 from fakes import FakeEmbedder, fake_seed_library
 
+from findings.citations import citation, section_judgement
 from findings.cli import main
 from findings.config import Settings
 from findings.errors import QueryError
 from findings.ingest import embed_new
 from findings.library import Library
 from findings.models import Paragraph, Report, ReportMeta
-from findings.serialise import citation, section_judgement
-from findings.similar import similar
 from findings.store import WINDOW_BITS
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -70,7 +69,7 @@ def all_hits(groups):
 
 
 def test_p9_finds_only_other_councils_grouped_and_ordered(seeds_library):
-    groups = similar(seeds_library, P9, k=5, per_council=4)
+    groups = seeds_library.similar(P9, k=5, per_council=4)
     assert [g.authority for g in groups] == ["Blackpool"]
     for group in groups:
         assert 1 <= len(group.hits) <= 4
@@ -94,7 +93,7 @@ def test_matches_brute_force_cosine_oracle(seeds_library):
     query = matrix[(rowids == source_rowid) & ((ids & ((1 << WINDOW_BITS) - 1)) == 0)][0]
     cosines = matrix @ query
     best: dict[int, float] = {}
-    for rowid, score in zip(rowids.tolist(), cosines.tolist()):
+    for rowid, score in zip(rowids.tolist(), cosines.tolist(), strict=True):
         best[rowid] = max(best.get(rowid, -1.0), score)
     paragraphs = store.paragraphs_by_rowid(list(best))
     reports = {r.id: r for r in store.reports()}
@@ -105,7 +104,7 @@ def test_matches_brute_force_cosine_oracle(seeds_library):
         if rowid == source_rowid or paragraph.boilerplate or authority == HOME:
             continue
         expected.setdefault(authority, []).append((paragraph.id, score))
-    groups = similar(seeds_library, P9, k=10, per_council=5)
+    groups = seeds_library.similar(P9, k=10, per_council=5)
     got = {g.authority: [(h.paragraph.id, h.score) for h in g.hits] for g in groups}
     assert list(got) == list(expected)
     for authority, hits in got.items():
@@ -115,7 +114,7 @@ def test_matches_brute_force_cosine_oracle(seeds_library):
 
 
 def test_same_council_only_when_asked_and_never_the_source(seeds_library):
-    groups = similar(seeds_library, P9, k=10, per_council=50, include_same_council=True)
+    groups = seeds_library.similar(P9, k=10, per_council=50, include_same_council=True)
     authorities = {g.authority for g in groups}
     assert authorities == {HOME, "Blackpool"}
     assert P9 not in {h.paragraph.id for h in all_hits(groups)}
@@ -123,32 +122,32 @@ def test_same_council_only_when_asked_and_never_the_source(seeds_library):
 
 def test_pasted_text_searches_every_council_but_has_no_neighbours(seeds_library):
     text = "Over-optimism about parental capacity to change leaves children exposed to domestic abuse."
-    groups = similar(seeds_library, text, k=10)
+    groups = seeds_library.similar(text, k=10)
     assert {g.authority for g in groups} == {HOME, "Blackpool"}
     best = [g.best for g in groups]
     assert best == sorted(best, reverse=True)
     for flag in ("neighbours", "region"):
         with pytest.raises(QueryError, match="pasted text has no council"):
-            similar(seeds_library, text, **{flag: True})
+            seeds_library.similar(text, **{flag: True})
 
 
 def test_neighbours_and_region_of_the_source_council(library):
     # Blackpool is in Blackburn with Darwen's region but not among its statistical neighbours.
-    assert [g.authority for g in similar(library, P9, region=True)] == ["Blackpool"]
-    assert similar(library, P9, neighbours=True) == []
+    assert [g.authority for g in library.similar(P9, region=True)] == ["Blackpool"]
+    assert library.similar(P9, neighbours=True) == []
     add_report(library, "Oldham", ["Domestic abuse responses are inconsistent and over-optimistic."])
-    assert [g.authority for g in similar(library, P9, neighbours=True)] == ["Oldham"]
-    assert "Oldham" in [g.authority for g in similar(library, P9, region=True)]
+    assert [g.authority for g in library.similar(P9, neighbours=True)] == ["Oldham"]
+    assert "Oldham" in [g.authority for g in library.similar(P9, region=True)]
 
 
 def test_year_type_and_similarity_filters(seeds_library):
-    assert similar(seeds_library, P9, to_year=2011) == []
-    assert [g.authority for g in similar(seeds_library, P9, from_year=2012, to_year=2012)] == ["Blackpool"]
-    sif = similar(seeds_library, P9, include_same_council=True, report_types=("sif",), per_council=20)
+    assert seeds_library.similar(P9, to_year=2011) == []
+    assert [g.authority for g in seeds_library.similar(P9, from_year=2012, to_year=2012)] == ["Blackpool"]
+    sif = seeds_library.similar(P9, include_same_council=True, report_types=("sif",), per_council=20)
     assert {h.report.meta.report_type for h in all_hits(sif)} == {"sif"}
     floor = 0.5
-    assert all(h.score >= floor for h in all_hits(similar(seeds_library, P9, min_similarity=floor)))
-    assert similar(seeds_library, P9, min_similarity=0.999) == []
+    assert all(h.score >= floor for h in all_hits(seeds_library.similar(P9, min_similarity=floor)))
+    assert seeds_library.similar(P9, min_similarity=0.999) == []
 
 
 def test_k_groups_by_best_match_and_a_prolific_council_does_not_crowd_out_others(library):
@@ -158,41 +157,41 @@ def test_k_groups_by_best_match_and_a_prolific_council_does_not_crowd_out_others
     add_report(library, "Bolton", [f"{p9_text} Case {n}." for n in range(150)])
     add_report(library, "Oldham", ["Written agreements are over-relied on where domestic abuse recurs."])
     add_report(library, "Cornwall", ["Children in care enjoy a wide range of leisure activities."])
-    groups = similar(library, P9, k=3, per_council=2)
+    groups = library.similar(P9, k=3, per_council=2)
     assert len(groups) == 3
     assert groups[0].authority == "Bolton" and len(groups[0].hits) == 2
     best = [g.best for g in groups]
     assert best == sorted(best, reverse=True)
-    assert "Oldham" in {g.authority for g in similar(library, P9, k=10)}
-    assert len(similar(library, P9, k=1)) == 1
+    assert "Oldham" in {g.authority for g in library.similar(P9, k=10)}
+    assert len(library.similar(P9, k=1)) == 1
 
 
 def test_unknown_id_and_bad_arguments_are_one_sentence(seeds_library):
     with pytest.raises(QueryError, match="no paragraph with id 'nowhere-2020-ilacs:p1'"):
-        similar(seeds_library, "nowhere-2020-ilacs:p1")
+        seeds_library.similar("nowhere-2020-ilacs:p1")
     with pytest.raises(QueryError):
-        similar(seeds_library, "   ")
+        seeds_library.similar("   ")
     with pytest.raises(QueryError):
-        similar(seeds_library, P9, per_council=0)
+        seeds_library.similar(P9, per_council=0)
     with pytest.raises(QueryError):
-        similar(seeds_library, P9, min_similarity=2.0)
+        seeds_library.similar(P9, min_similarity=2.0)
 
 
 def test_paragraph_without_stored_vector_is_embedded(library):
     """With no stored whole-paragraph vector (say, after a partial reindex), the text is embedded."""
-    before = [(h.paragraph.id, h.score) for h in all_hits(similar(library, P9))]
+    before = [(h.paragraph.id, h.score) for h in all_hits(library.similar(P9))]
     library.store.db.execute(
         "DELETE FROM vectors WHERE window = 0 AND text_hash ="
         " (SELECT text_hash FROM paragraphs WHERE id = ?)",
         (P9,),
     )
-    after = [(h.paragraph.id, h.score) for h in all_hits(similar(library, P9))]
+    after = [(h.paragraph.id, h.score) for h in all_hits(library.similar(P9))]
     assert [a[0] for a in after] == [b[0] for b in before]
     np.testing.assert_allclose([a[1] for a in after], [b[1] for b in before], rtol=1e-5)
 
 
 def test_cli_similar_json_has_hit_fields_group_and_rank(library, monkeypatch):
-    monkeypatch.setattr("findings.embed.Embedder", lambda *a, **k: FakeEmbedder())
+    monkeypatch.setattr("findings.embedding.load_embedder", lambda *a, **k: FakeEmbedder())
     add_report(library, "Oldham", ["Domestic abuse responses are inconsistent and over-optimistic."])
     runner = CliRunner()
     index = str(library.settings.index_dir)
@@ -219,7 +218,7 @@ def test_cli_similar_json_has_hit_fields_group_and_rank(library, monkeypatch):
 
 @pytest.mark.model
 def test_real_model_p9_returns_blackpool_grouped(seed_library):
-    groups = similar(seed_library, P9, k=10, per_council=3)
+    groups = seed_library.similar(P9, k=10, per_council=3)
     assert [g.authority for g in groups] == ["Blackpool"]
     hits = groups[0].hits
     assert len(hits) == 3 and all(h.report.meta.authority == "Blackpool" for h in hits)
@@ -260,7 +259,7 @@ def corpus_library(corpus, tmp_path_factory, embedder) -> Library:
 @pytest.mark.model
 @pytest.mark.corpus
 def test_corpus_top_matches_for_p9_are_domestic_abuse_in_other_councils(corpus_library):
-    groups = similar(corpus_library, P9, k=10, per_council=3)
+    groups = corpus_library.similar(P9, k=10, per_council=3)
     assert len(groups) == 10
     assert HOME not in {g.authority for g in groups}
     top = [g.hits[0] for g in groups[:5]]
@@ -269,7 +268,7 @@ def test_corpus_top_matches_for_p9_are_domestic_abuse_in_other_councils(corpus_l
         print(f"- {hit.report.meta.authority} | {hit.citation} | {hit.score:.3f} | {hit.highlights[0]}")
     about = [h for h in top if "domestic abuse" in h.paragraph.text.lower()]
     assert len(about) >= 4, [h.citation for h in top]
-    neighbours = similar(corpus_library, P9, k=10, neighbours=True)
+    neighbours = corpus_library.similar(P9, k=10, neighbours=True)
     from findings.councils import statistical_neighbours
 
     assert neighbours and {g.authority for g in neighbours} <= set(statistical_neighbours(HOME))
