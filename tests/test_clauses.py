@@ -88,23 +88,44 @@ def test_embed_new_numbers_windows_first_then_clauses(tmp_path):
     )
 
 
-def test_upgrading_an_index_drops_vectors_of_the_old_clause_scheme_and_keeps_reports(tmp_path, monkeypatch):
+def _index_of_schema_version_1(folder, paragraphs: list[tuple[int, str]]) -> None:
+    """A database as findings wrote it before migration 2: the first schema, one report, its
+    paragraphs and a vector of each (made by the old clause scheme)."""
+    import sqlite3
+
+    from findings.migrations import _statements
+
+    folder.mkdir(parents=True)
+    db = sqlite3.connect(folder / "findings.db", isolation_level=None)
+    for statement in _statements(MIGRATIONS[0].sql):
+        db.execute(statement)
+    db.execute(
+        "INSERT INTO reports VALUES ('blackpool-note', '/old/note.txt', 'h-p2', 'Blackpool', 'other', 'Note',"
+        " NULL, NULL, NULL, NULL, '{}', 1, '2024-01-01T00:00:00+00:00')"
+    )
+    fake = FakeEmbedder()
+    for position, (number, text) in enumerate(paragraphs):
+        db.execute(
+            "INSERT INTO paragraphs (id, report_id, key, number, kind, section, page, position, text,"
+            " boilerplate, number_inferred, text_hash) VALUES (?, 'blackpool-note', ?, ?, 'numbered', '', 1, ?,"
+            " ?, 0, 0, ?)",
+            (f"blackpool-note:p{number}", f"p{number}", number, position, text, text_hash(text)),
+        )
+        vector = fake.encode_query(text)
+        db.execute("INSERT INTO vectors VALUES (?, ?, 0, ?, ?)", (text_hash(text), fake.name, vector.shape[0],
+                                                                vector.tobytes()))
+    db.execute("PRAGMA user_version = 1")
+    db.close()
+
+
+def test_upgrading_an_index_drops_vectors_of_the_old_clause_scheme_and_keeps_reports(tmp_path):
     from findings.library import Library
     from findings.store import StoreError
 
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    (seeds / "note.txt").write_text(f"Inspection of Blackpool\n\n1. {P9}\n\n2. Leaders know their services well.\n")
-    monkeypatch.setattr("findings.migrations.MIGRATIONS", MIGRATIONS[:1])  # an index made before
-    old = Library(Settings.load(tmp_path / "index"), embedder=FakeEmbedder())
-    old.ingest([seeds])
-    assert old.store.db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0] > 0
-    old.store.close()
-    monkeypatch.setattr("findings.migrations.MIGRATIONS", MIGRATIONS)
-
+    _index_of_schema_version_1(tmp_path / "index", [(1, P9), (2, "Leaders know their services well.")])
     upgraded = Library(Settings.load(tmp_path / "index"), embedder=FakeEmbedder())
     assert upgraded.store.db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0] == 0
-    assert len(upgraded.store.report_ids()) == 1
+    assert upgraded.store.report_ids() == {"blackpool-note"}
     assert upgraded.search("leaders", mode="keyword")  # keyword search needs no vectors
     try:
         upgraded.search("leaders", mode="semantic")
@@ -114,3 +135,6 @@ def test_upgrading_an_index_drops_vectors_of_the_old_clause_scheme_and_keeps_rep
         raise AssertionError("semantic search ran without vectors")
     assert upgraded.reindex() == 2
     assert upgraded.search("domestic abuse", mode="semantic")[0].paragraph.number == 1
+    # Every migration since is recorded by name, and rowids are never reused from now on.
+    names = [r[0] for r in upgraded.store.db.execute("SELECT name FROM migrations ORDER BY rowid")]
+    assert names == [m.name for m in MIGRATIONS]

@@ -287,10 +287,11 @@ def test_exports_neutralise_formulas_and_drop_xml_illegal_characters(hostile_lib
     report = hits[0].report
     cells = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\t=1", "\r=1", "=HYPERLINK(\"http://evil\")"]
     items = [
-        export.ExportItem(
+        export.ExportItem.of(
             Paragraph(report.id, f"s{i}", None, "prose", "Section", 1, i, cell + " \x01\x0b bad\ufffe chars"),
             report,
             query="=cmd|' /C calc'!A0",
+            note="=HYPERLINK(\"http://evil\")",
         )
         for i, cell in enumerate(cells)
     ]
@@ -301,6 +302,7 @@ def test_exports_neutralise_formulas_and_drop_xml_illegal_characters(hostile_lib
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
         assert row[header.index("text")].startswith("'")
         assert row[header.index("query")] == "'=cmd|' /C calc'!A0"
+        assert row[header.index("note")].startswith("'=HYPERLINK")
     import docx
 
     document = docx.Document(io.BytesIO(export.render(items, "docx")))
@@ -415,7 +417,7 @@ def test_a_file_over_the_size_limit_is_refused_before_parsing(tmp_path, suffix):
 
 
 def test_uploads_over_the_size_limit_are_refused_by_the_web_app(tmp_path, monkeypatch):
-    from findings.webapp import collection
+    from findings.webapp import reports as collection
 
     monkeypatch.setattr(collection, "MAX_FILE_BYTES", 1000)
     outcome = collection.ingest_uploads(None, [("big.pdf", b"%PDF" + bytes(2000))], tmp_path)

@@ -62,7 +62,8 @@ def test_paragraphs_json_has_the_report_numbers(index):
     paragraphs = [json.loads(line) for line in lines]
     para9 = next(p for p in paragraphs if p["number"] == 9)
     assert para9["id"] == "blackburn-with-darwen-2022-ilacs:p9"
-    assert set(para9) == {"id", "report_id", "number", "kind", "section", "page", "text", "boilerplate"}
+    assert set(para9) == {"id", "report_id", "number", "kind", "section", "heading", "page", "page_label", "text",
+                          "boilerplate"}
     assert "Over-optimism about parental capacity to change" in para9["text"]
 
 

@@ -26,7 +26,7 @@ def test_domestic_abuse_over_optimism_puts_2022_para_9_first(seed_library, mode)
     hits = seed_library.search("domestic abuse over-optimism", k=5, mode=mode)
     assert ids(hits)[0] == P9
     assert hits[0].citation == (
-        "Blackburn with Darwen, inspection of local authority children's services, "
+        "Inspection of Blackburn with Darwen local authority children’s services, "
         "24 January-4 February 2022, paragraph 9"
     )
     assert any("Over-optimism about parental capacity to change" in s for s in hits[0].highlights)

@@ -180,7 +180,9 @@ def remove(report_ids: tuple[str, ...], index_dir: str | None) -> None:
 
 
 @main.command()
-@click.argument("query")
+@click.argument("query", required=False)
+@click.option("--saved", default=None, metavar="NAME", help="Run a saved search (saved in the app or with --save).")
+@click.option("--save", "save_as", default=None, metavar="NAME", help="Also save this search under NAME.")
 @click.option("-k", "k", default=10, show_default=True, help="How many results.")
 @click.option("--mode", type=click.Choice(list(MODES)), default="hybrid", show_default=True)
 @click.option("--authority", "authorities", multiple=True, metavar="COUNCIL", help="Only this council (repeatable).")
@@ -198,33 +200,47 @@ def remove(report_ids: tuple[str, ...], index_dir: str | None) -> None:
 @model_option
 @json_option
 @user_errors
-def search(query, k, mode, authorities, from_year, to_year, report_types, judgements, sections,
-           region_of, neighbours_of, include_boilerplate, index_dir, model, as_json) -> None:
-    """Search the indexed reports.
+def search(query, saved, save_as, k, mode, authorities, from_year, to_year, report_types, judgements,
+           sections, region_of, neighbours_of, include_boilerplate, index_dir, model, as_json) -> None:
+    """Search the indexed reports, or run a saved search.
 
     \b
     Example:
         findings search "care leavers personal adviser" -k 5 --from-year 2020
         findings search "domestic abuse" --judgement help_and_protection=inadequate --json
+        findings search "private fostering" --neighbours-of Blackpool --save "Fostering near us"
+        findings search --saved "Fostering near us"
     """
     from findings.errors import QueryError
     from findings.library import Library
     from findings.search import Filters
 
+    if bool(query) == bool(saved):
+        raise click.UsageError("give a QUERY or --saved NAME (one of the two)")
     pairs = []
     for item in judgements:
         key, sep, grade = item.partition("=")
         if not sep:
             raise QueryError(f"--judgement takes KEY=GRADE, e.g. care_leavers=inadequate, not '{item}'")
         pairs.append((key.strip(), grade.strip().replace("_", " ")))
-    filters = Filters(
-        authorities=authorities, from_year=from_year, to_year=to_year, report_types=report_types,
-        judgements=tuple(pairs), sections=sections, region_of=region_of, neighbours_of=neighbours_of,
-        include_boilerplate=include_boilerplate,
-    )
     library = Library(Settings.load(index_dir, model))
     if not library.store.report_ids():
         raise QueryError("the index is empty: add reports with `findings ingest PATH` first")
+    if saved:
+        from findings.cli_work import load_saved_search
+
+        request = load_saved_search(library, saved)
+        query, mode, filters = request.query, request.mode, request.filters()
+    else:
+        filters = Filters(
+            authorities=authorities, from_year=from_year, to_year=to_year, report_types=report_types,
+            judgements=tuple(pairs), sections=sections, region_of=region_of, neighbours_of=neighbours_of,
+            include_boilerplate=include_boilerplate,
+        )
+    if save_as:
+        from findings.cli_work import save_search
+
+        save_search(library, save_as, query, mode, filters)
     hits = library.search(query, k=k, mode=mode, filters=filters)
     if not hits:
         click.echo("No matching paragraphs.", err=True)
@@ -351,39 +367,56 @@ def similar(source, k, per_council, neighbours, region, include_same_council, fr
 @main.command()
 @click.argument("ids", nargs=-1)
 @click.option("--query", default=None, help="Export the results of this search.")
+@click.option("--collection", default=None, metavar="NAME", help="Export this collection, with its notes.")
 @click.option("-k", "k", default=10, show_default=True, help="How many search results to export.")
 @click.option("--mode", type=click.Choice(list(MODES)), default="hybrid", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(list(EXPORT_FORMATS)), required=True)
+@click.option("--group-by", type=click.Choice(["council", "section"]), default=None,
+              help="Group the paragraphs under their council or their section heading.")
 @click.option("--out", required=True, metavar="FILE", help="File to write ('-' for stdout, text formats).")
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
 @index_option
 @model_option
 @user_errors
-def export(ids, query, k, mode, fmt, out, force, index_dir, model) -> None:
-    """Export paragraphs with their citations, by id or as the results of a search.
+def export(ids, query, collection, k, mode, fmt, group_by, out, force, index_dir, model) -> None:
+    """Export paragraphs with their citations: by id, a search's results, or a collection.
 
     \b
     Example:
         findings export --query "care leavers personal adviser" -k 20 --format docx --out pa.docx
         findings export blackburn-with-darwen-2022-ilacs:p9 --format md --out -
+        findings export --collection "Board paper" --group-by council --format docx --out board.docx
     """
     from findings.errors import QueryError
     from findings.export import items_from_hits, items_from_ids, write
     from findings.library import Library
 
-    if bool(ids) == bool(query):
-        raise click.UsageError("give paragraph ids or --query (one of the two)")
+    if sum(map(bool, (ids, query, collection))) != 1:
+        raise click.UsageError("give paragraph ids, --query or --collection (one of the three)")
     if out == "-" and fmt == "docx":
         raise QueryError("a Word file cannot go to standard output; give --out FILE")
     library = Library(Settings.load(index_dir, model), embed=bool(query))
-    if not library.store.report_ids():
+    title = "Findings"
+    if collection:
+        from findings.saved import entries, export_items
+
+        found = library.store.saved.collection(collection)
+        if found is None:
+            raise QueryError(f"there is no collection named '{collection}' (see `findings collections`)")
+        items, title = export_items(entries(library.store, found.name)), found.name
+    elif not library.store.report_ids():
         raise QueryError("the index is empty: add reports with `findings ingest PATH` first")
-    if query:
+    elif query:
         items = items_from_hits(library.search(query, k=k, mode=mode), query)
     else:
         items = items_from_ids(library.store, ids)
     if not items:
-        raise QueryError("nothing to export: the search found no paragraphs")
-    write(items, fmt, out, force=force)
+        raise QueryError("nothing to export: no paragraphs were found")
+    write(items, fmt, out, force=force, title=title, group_by=group_by)
     if out != "-":
         click.echo(f"wrote {len(items)} paragraphs to {out}", err=True)
+
+
+from findings import cli_work  # noqa: E402  (registers the commands for saved work on `main`)
+
+cli_work.register(main)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,8 +76,10 @@ def ingest_paths(
     store: Store,
     embedder: Embedder | None = None,
     progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
+    file_names: Mapping[str, str] | None = None,
 ) -> IngestSummary:
-    """Ingest files and folders into the store. `embedder` None stores text only.
+    """Ingest files and folders into the store. `embedder` None stores text only; `file_names`
+    maps a path to the name the user knows the file by (an upload's own name).
 
     The next file is read (in the PDF sandbox's child process, then split) on a helper thread
     while this one is embedded, so parsing overlaps the model's work; files are still stored
@@ -95,7 +97,8 @@ def ingest_paths(
         for i, path in enumerate(progress(files) if progress else files):
             current, ahead = ahead, read(i + 1)
             try:
-                status = _store_read(path, current.result(), store, embedder)
+                name = (file_names or {}).get(str(path), path.name)
+                status = _store_read(path, current.result(), store, embedder, name)
             except ReadError as exc:
                 logger.warning("%s: %s", path, exc)
                 summary.failed.append((str(path), str(exc)))
@@ -137,7 +140,9 @@ def _read_if_changed(path: Path, existing: tuple[str, str] | None) -> _Read:
     return read
 
 
-def _store_read(path: Path, read: _Read, store: Store, embedder: Embedder | None = None) -> str:
+def _store_read(
+    path: Path, read: _Read, store: Store, embedder: Embedder | None = None, file_name: str = ""
+) -> str:
     """Embed what `_read_if_changed` found and store it as one report."""
     if read.meta is None:
         return "unchanged"
@@ -145,7 +150,7 @@ def _store_read(path: Path, read: _Read, store: Store, embedder: Embedder | None
     report_id = existing[0] if existing else _new_report_id(read.meta, path, store)
     paragraphs = with_report_id(read.drafts, report_id)
     report = Report(report_id, read.source, read.digest, read.meta, pages=len(read.pages),
-                    paragraph_count=len(paragraphs))
+                    paragraph_count=len(paragraphs), file_name=file_name or path.name)
     vectors = list(embed_new(paragraphs, store, embedder)) if embedder is not None else []
     store.put_report(report, paragraphs, vectors)
     logger.info("%s: stored as %s with %d paragraphs", path.name, report_id, len(paragraphs))

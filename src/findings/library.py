@@ -18,7 +18,7 @@ import fcntl
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,11 +134,15 @@ class Library:
         return index, int(state.get("generation", -1))
 
     def _sync(self, index: VectorIndex) -> tuple[VectorIndex, VectorSync]:
-        """Add the stored vectors the index lacks; drop (or mask) those of removed paragraphs."""
-        wanted = self.store.vector_ids(self.embedder.name)
-        held = np.sort(index.ids)
-        extra = np.setdiff1d(held, wanted, assume_unique=True)
-        missing = np.setdiff1d(wanted, held, assume_unique=True)
+        """Add the stored vectors of paragraphs the index lacks; drop (or mask) those of
+        paragraphs since removed.  A rowid is never reused and a paragraph's text never
+        changes under it, so the difference of paragraph rowids is the whole difference."""
+        held_ids = index.ids
+        held = np.unique(held_ids >> WINDOW_BITS)
+        stored = np.sort(self.store.snapshot().rowids)
+        gone = np.setdiff1d(held, stored, assume_unique=True)
+        new = np.setdiff1d(stored, held, assume_unique=True)
+        extra = held_ids[np.isin(held_ids >> WINDOW_BITS, gone)] if gone.size else held_ids[:0]
         masked = 0
         if extra.size:
             if index.index_type == "flat":
@@ -147,13 +151,14 @@ class Library:
                 masked = int(extra.size)
                 if masked > MAX_STALE_SHARE * max(len(index), 1):
                     return self._rebuilt(), VectorSync(rebuilt=True)
-        if missing.size:
-            rowids = np.unique(missing >> WINDOW_BITS).tolist()
-            ids, matrix = self.store.paragraph_vectors(self.embedder.name, rowids)
-            keep = np.isin(ids, missing)
-            index.add(ids[keep], matrix[keep])
+        added = 0
+        if new.size:
+            ids, matrix = self.store.paragraph_vectors(self.embedder.name, new.tolist())
+            if ids.size:
+                index.add(ids, matrix)
+                added = int(ids.size)
         removed = 0 if masked else int(extra.size)
-        return index, VectorSync(added=int(missing.size), removed=removed, masked=masked)
+        return index, VectorSync(added=added, removed=removed, masked=masked)
 
     def _rebuilt(self) -> VectorIndex:
         from findings.vectors import VectorIndex
@@ -224,10 +229,16 @@ class Library:
     # --- changes --------------------------------------------------------------------------------
 
     def ingest(
-        self, paths: Iterable[str | Path], progress: Callable[[Iterable[Path]], Iterator[Path]] | None = None
+        self,
+        paths: Iterable[str | Path],
+        progress: Callable[[Iterable[Path]], Iterator[Path]] | None = None,
+        file_names: Mapping[str, str] | None = None,
     ) -> IngestSummary:
+        """Add or replace reports from files and folders; `file_names` maps a path to the name
+        the user knows the file by (an upload's own name)."""
         with self._ingest_lock():
-            summary = ingest_paths(paths, self.store, self.embedder if self.embed else None, progress)
+            embedder = self.embedder if self.embed else None
+            summary = ingest_paths(paths, self.store, embedder, progress, file_names)
             if self.embed and self.missing_vectors() == 0:
                 self._save_vectors()
             return summary

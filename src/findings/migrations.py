@@ -132,6 +132,52 @@ MIGRATIONS: tuple[Migration, ...] = (
     UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation';
     """,
     ),
+    # What a reader needs to find a paragraph in the published report: the number printed on
+    # its page, the heading it stands under as printed and its place there; the report's own
+    # file name (an upload's original name) and, once a user sets it, its web address.
+    Migration(
+        "m005_add_citation_fields",
+        """
+    ALTER TABLE paragraphs ADD COLUMN page_label TEXT;
+    ALTER TABLE paragraphs ADD COLUMN heading TEXT NOT NULL DEFAULT '';
+    ALTER TABLE paragraphs ADD COLUMN ordinal INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE reports ADD COLUMN file_name TEXT;
+    ALTER TABLE reports ADD COLUMN url TEXT;
+    """,
+    ),
+    # An analyst's work: named collections of paragraphs (each item keeps its order, a note,
+    # and a saved copy of its text and citation, so it outlives the report's removal), and
+    # saved searches (the same parameters a shared URL carries).
+    Migration(
+        "m006_create_collections_and_saved_searches",
+        """
+    CREATE TABLE collections (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE collection_items (
+        collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        paragraph_id TEXT NOT NULL,
+        report_id TEXT NOT NULL,
+        number INTEGER,
+        text TEXT NOT NULL,
+        saved TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        query TEXT,
+        added_at TEXT NOT NULL,
+        PRIMARY KEY (collection_id, paragraph_id)
+    );
+    CREATE INDEX collection_items_report ON collection_items(report_id);
+    CREATE TABLE saved_searches (
+        name TEXT PRIMARY KEY COLLATE NOCASE,
+        params TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    """,
+    ),
 )
 
 

@@ -14,10 +14,15 @@ PARAGRAPH_KINDS: tuple[str, ...] = ("numbered", "item", "prose")
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a source document, as text; `number` is 1-based."""
+    """One page of a source document, as text; `number` is 1-based (the PDF page index).
+
+    `label` is the page number printed on the page, as printed ("21"), or None when the page
+    prints none (cover pages; text, Markdown and Word files).
+    """
 
     number: int
     text: str
+    label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,7 @@ class ReportMeta:
     published: date | None = None
     lead_inspector: str | None = None
     judgements: dict[str, str] = field(default_factory=dict)
+    url: str | None = None  # where the report is published, once a user sets it
 
     @property
     def when(self) -> date | None:
@@ -50,6 +56,13 @@ class Paragraph:
 
     `key` is local to the report: "p9" for Ofsted's paragraph 9, "i3" for the third list
     item, "s2" for the second unnumbered prose paragraph.  `id` is "<report_id>:<key>".
+
+    `page` is the 1-based page index of the page holding the paragraph's first words, and
+    `page_label` the number printed on that page (None when it prints none): cite `page_label`
+    when set, else `page`.  `heading` is the nearest heading above the paragraph as printed
+    (no grade words alone, table headers, front matter or footnote marks; "" before the first
+    heading), and `ordinal` the paragraph's 1-based place under that heading among paragraphs
+    of the same kind and the same boilerplate flag: "page 2, 'What needs to improve?', item 4".
     """
 
     report_id: str
@@ -62,6 +75,9 @@ class Paragraph:
     text: str
     boilerplate: bool = False
     number_inferred: bool = False
+    page_label: str | None = None
+    heading: str = ""
+    ordinal: int = 0
 
     @property
     def id(self) -> str:
@@ -78,6 +94,12 @@ class Report:
     meta: ReportMeta
     pages: int = 0
     paragraph_count: int = 0
+    file_name: str = ""  # the file as the user had it (an upload's own name), never a path
+
+    @property
+    def file(self) -> str:
+        """The report's file name: `file_name`, else the last part of `source`."""
+        return self.file_name or self.source.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 @dataclass(frozen=True)

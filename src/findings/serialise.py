@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from findings.citations import citation, date_range
+from findings.citations import cite, date_range
 from findings.models import Hit, Paragraph, Report
 
 
@@ -21,6 +21,8 @@ def report(report: Report) -> dict:
         "lead_inspector": meta.lead_inspector,
         "judgements": dict(meta.judgements),
         "source": report.source,
+        "file": report.file,
+        "url": meta.url,
         "paragraphs": report.paragraph_count,
     }
 
@@ -41,7 +43,9 @@ def paragraph(paragraph: Paragraph) -> dict:
         "number": paragraph.number,
         "kind": paragraph.kind,
         "section": paragraph.section,
+        "heading": paragraph.heading,
         "page": paragraph.page,
+        "page_label": paragraph.page_label,
         "text": paragraph.text,
         "boilerplate": paragraph.boilerplate,
     }
@@ -49,6 +53,7 @@ def paragraph(paragraph: Paragraph) -> dict:
 
 def hit(hit: Hit) -> dict:
     meta = hit.report.meta
+    cited = cite(hit.report, hit.paragraph)
     return {
         "id": hit.paragraph.id,
         "report_id": hit.report.id,
@@ -62,8 +67,11 @@ def hit(hit: Hit) -> dict:
         "text": hit.paragraph.text,
         "highlights": list(hit.highlights),
         "score": round(float(hit.score), 6),
-        "citation": hit.citation or citation(hit.report, hit.paragraph),
-        "source": hit.report.source,
+        "citation": cited.text,
+        "page": cited.page.removeprefix("page ") or None,
+        "source": cited.file,
+        "url": cited.url,
+        "section_judgement": hit.section_judgement,
         "section_grade": hit.section_grade,
     }
 

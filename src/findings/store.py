@@ -27,6 +27,7 @@ import numpy as np
 
 from findings.migrations import MIGRATIONS, migrate
 from findings.models import Paragraph, Report, ReportMeta
+from findings.store_saved import SavedWork, relink_collected
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ CORRECTABLE_FIELDS = (
     "inspection_end",
     "published",
     "lead_inspector",
+    "url",
 )
 # BM25 weights of the FTS5 columns (text, section): a word in the heading counts for less.
 BM25_WEIGHTS = "1.0, 0.3"
@@ -120,6 +122,7 @@ class Store:
             migrate(self)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"the index database {self.path} cannot be opened ({exc})") from exc
+        self.saved = SavedWork(self)  # collections and saved searches
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -238,16 +241,19 @@ class Store:
             )
             db.executemany(
                 "INSERT INTO paragraphs (id, report_id, key, number, kind, section, page, position,"
-                " text, boilerplate, number_inferred, text_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                " text, boilerplate, number_inferred, text_hash, page_label, heading, ordinal)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         p.id, report.id, p.key, p.number, p.kind, p.section, p.page, p.position,
                         p.text, int(p.boilerplate), int(p.number_inferred), text_hash(p.text),
+                        p.page_label, p.heading, p.ordinal,
                     )
                     for p in paragraphs
                 ],
             )
             self._insert_vectors(db, vectors)
+            relink_collected(db, report.id)
             self._bump()
 
     def remove_report(self, report_id: str) -> bool:
@@ -305,7 +311,7 @@ class Store:
 
     _PARAGRAPH_COLUMNS = (
         "rowid, report_id, key, number, kind, section, page, position, text, boilerplate,"
-        " number_inferred"
+        " number_inferred, page_label, heading, ordinal"
     )
 
     def paragraphs(self, report_id: str) -> list[Paragraph]:
@@ -504,10 +510,11 @@ def _report(row: sqlite3.Row, corrections: dict[str, str]) -> Report:
         published=_date(fields["published"]),
         lead_inspector=fields["lead_inspector"],
         judgements=judgements,
+        url=fields["url"] or None,
     )
     return Report(
         id=row["id"], source=row["source"], content_hash=row["content_hash"], meta=meta,
-        pages=row["pages"], paragraph_count=row["paragraph_count"],
+        pages=row["pages"], paragraph_count=row["paragraph_count"], file_name=row["file_name"] or "",
     )
 
 
@@ -516,6 +523,7 @@ def _paragraph(row: sqlite3.Row) -> Paragraph:
         report_id=row["report_id"], key=row["key"], number=row["number"], kind=row["kind"],
         section=row["section"], page=row["page"], position=row["position"], text=row["text"],
         boilerplate=bool(row["boilerplate"]), number_inferred=bool(row["number_inferred"]),
+        page_label=row["page_label"], heading=row["heading"], ordinal=row["ordinal"],
     )
 
 

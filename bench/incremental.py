@@ -1,0 +1,66 @@
+"""Adding and removing one report on a corpus-sized index, end to end, as a user runs it.
+
+    .venv/bin/python bench/incremental.py --index DIR [--rounds 3] [--report ID]
+
+DIR is an index of the whole corpus (`findings ingest ../shared/corpus/ilacs --index DIR`); it is
+copied first and never changed.  In the copy, one report (the first, or --report ID) is removed
+once, untimed; then each round times, as whole processes, `findings ingest FILE` of that
+report's file and `findings remove ID`, which change the vector index in place (no rebuild).
+Prints each round and the medians, with the load average.  Quoted in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FINDINGS = Path(sys.executable).parent / "findings"
+
+
+def run(*args: str) -> float:
+    start = time.perf_counter()
+    done = subprocess.run([str(FINDINGS), *args], capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode:
+        raise SystemExit(f"findings {' '.join(args)} failed:\n{done.stderr}")
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--report", default=None, help="the report to add and remove (default: the first)")
+    args = parser.parse_args()
+    from findings.config import Settings
+    from findings.library import Library
+
+    with tempfile.TemporaryDirectory(prefix="findings-incremental-") as work:
+        copy = Path(work) / "index"
+        shutil.copytree(args.index, copy)
+        library = Library(Settings.load(copy), embed=False)
+        reports = library.store.reports()
+        report = next(r for r in reports if r.id == args.report) if args.report else reports[0]
+        vectors = len(library.store.vector_ids(library.store.models()[0]))
+        library.store.close()
+        run("remove", report.id, "--index", str(copy))  # untimed: the report is now absent
+        print(f"index: {len(reports)} reports, {vectors:,} vectors; report {report.id} ({report.source})")
+        adds, removes = [], []
+        for round_ in range(1, args.rounds + 1):
+            adds.append(run("ingest", report.source, "--index", str(copy)))
+            removes.append(run("remove", report.id, "--index", str(copy)))
+            print(f"round {round_}: add {adds[-1]:.2f} s, remove {removes[-1]:.2f} s")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"median: add one report {statistics.median(adds):.2f} s, remove it {statistics.median(removes):.2f} s "
+          f"(whole processes; load average {load})")
+
+
+if __name__ == "__main__":
+    main()
