@@ -18,14 +18,14 @@ import pytest
 from findings.config import Settings
 from findings.library import Library
 from findings.models import Paragraph, Report, ReportMeta
-from findings.webapp import collection
+from findings.webapp import reports as collection
 from findings.webapp import views as wa
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
 P9 = "blackburn-with-darwen-2022-ilacs:p9"
 P9_CITATION = (
-    "Blackburn with Darwen, inspection of local authority children's services, "
+    "Inspection of Blackburn with Darwen local authority children’s services, "
     "24 January-4 February 2022, paragraph 9"
 )
 XSS_REPORT = """Blackpool Council
@@ -60,34 +60,52 @@ def test_card_escapes_every_field():
     out = wa.card_html(wa.card_for(paragraph, report, "svg"))
     assert "<b>Evil" not in out and "<i>" not in out and "<svg" not in out
     assert "&lt;svg onload=x&gt;" in out
-    assert "good" in out  # the section's judgement grade
+    assert "Children in care: good" in out  # the grade names its judgement
 
 
-def test_filters_from_widget_values():
-    form = wa.FilterForm(
-        councils=["Blackpool"], years=(2012, 2022), year_bounds=(2012, 2022),
-        report_types=["sif"], judgement="in_care", grade="good", scope="neighbours",
-        scope_council="Blackpool",
-    )
-    filters = wa.build_filters(form)
+def test_a_search_from_widget_values_applies_only_finished_filters():
+    from findings.webapp.state import request_from_state
+
+    state = {
+        "query": "  care  leavers ", "f_councils": ["Blackpool"], "f_years": (2012, 2022), "f_types": ["sif"],
+        "f_judgement": "in_care", "f_grade": "good", "f_scope": "neighbours", "f_scope_council": "Blackpool",
+    }
+    filters = request_from_state(state, (2012, 2022)).filters()
     assert filters.authorities == ("Blackpool",)
     assert (filters.from_year, filters.to_year) == (None, None)  # full range is no filter
     assert filters.judgements == (("in_care", "good"),)
     assert filters.neighbours_of == "Blackpool" and filters.region_of is None
-    narrowed = wa.build_filters(wa.FilterForm(years=(2015, 2022), year_bounds=(2012, 2022), grade="good"))
-    assert (narrowed.from_year, narrowed.to_year) == (2015, None)
-    assert narrowed.judgements == ()  # a grade without a judgement is no filter
+    # Choosing a judgement alone, or "neighbours of" alone, filters nothing yet.
+    unfinished = request_from_state({"f_judgement": "in_care", "f_scope": "neighbours"}, (2012, 2022))
+    assert unfinished.filters() == request_from_state({}, (2012, 2022)).filters()
+    assert unfinished.active() == []
+    narrowed = request_from_state({"f_years": (2015, 2022), "f_grade": "good"}, (2012, 2022))
+    assert (narrowed.filters().from_year, narrowed.filters().to_year) == (2015, None)
+    assert narrowed.filters().judgements == ()  # a grade without a judgement is no filter
 
 
-def test_basket_add_remove_reorder():
-    basket: list[wa.Selected] = []
-    assert wa.basket_add(basket, "a", "q") and wa.basket_add(basket, "b") and wa.basket_add(basket, "c")
-    assert not wa.basket_add(basket, "a")
-    wa.basket_move(basket, "c", -1)
-    wa.basket_move(basket, "a", -1)  # already first: stays
-    assert [s.paragraph_id for s in basket] == ["a", "c", "b"]
-    wa.basket_remove(basket, "c")
-    assert [s.paragraph_id for s in basket] == ["a", "b"] and basket[0].query == "q"
+def test_the_url_round_trips_a_search_and_names_what_it_cannot_use():
+    from findings.search_request import SearchRequest
+    from findings.webapp.state import params_for, request_from_state, state_from_request
+
+    request = SearchRequest(
+        query="care leavers", mode="keyword", councils=("Blackpool",), from_year=2014, report_types=("sif",),
+        judgement="care_leavers", grade="inadequate", scope="region", scope_council="Blackpool", page=2,
+    )
+    params = params_for(request, view="search")
+    again = SearchRequest.from_params(params, councils=["Blackpool"])
+    assert again == request and again.problems == ()
+    assert request_from_state(state_from_request(again, (2012, 2022)), (2012, 2022)) == request
+    tampered = SearchRequest.from_params(
+        {"q": ["x"], "mode": ["turbo"], "from": ["99999"], "page": [str(10**9)], "council": ["Atlantis", "Blackpool"],
+         "type": ["<script>"], "grade": ["brilliant"]},
+        councils=["Blackburn with Darwen"],
+    )
+    assert tampered.mode == "hybrid" and tampered.from_year is None and tampered.page == 20
+    assert tampered.councils == () and tampered.report_types == () and tampered.grade is None
+    assert len(tampered.problems) == 7
+    assert "Blackpool has no reports in this index now" in " ".join(tampered.problems)
+    assert all(p.endswith(".") and "\n" not in p for p in tampered.problems)
 
 
 @pytest.mark.parametrize(
@@ -139,7 +157,7 @@ def test_bad_uploads_are_reported_not_raised(tmp_path):
     assert [r.meta.authority for r in library.store.reports()] == ["Blackpool"]
 
 
-def test_judgement_history_and_grade_axis():
+def test_judgement_history_gives_each_judgement_its_own_row():
     from datetime import date
 
     def report(rid: str, when: date, grades: dict[str, str]) -> Report:
@@ -152,7 +170,19 @@ def test_judgement_history_and_grade_axis():
     )
     assert [(r["date"].year, r["score"]) for r in rows if r["judgement"] == "Overall effectiveness"] == [
         (2012, 1), (2018, 3)]
-    assert "datum.value == 4 ? 'Outstanding'" in collection.grade_axis_expression()
+    spec = collection.history_chart(rows).to_dict()
+    layers = spec["layer"]
+    assert layers[0]["encoding"]["y"]["field"] == "judgement"  # one row per judgement: no line hides another
+    assert layers[1]["encoding"]["color"]["field"] == "grade"
+
+
+def test_the_reports_table_leads_with_council_type_and_grades_and_never_shows_none():
+    meta = ReportMeta("Blackpool", "child_protection_2012", inspection_start=None,
+                      judgements={"overall_effectiveness": "inadequate"})
+    rows = collection.collection_rows([Report("blackpool-2012", "/x/b.pdf", "h", meta, 10, 40)])
+    assert list(rows[0])[:4] == ["council", "type", "inspected", "Overall effectiveness"]
+    assert list(rows[0])[-1] == "id" and None not in rows[0].values()
+    assert "Care leavers" not in rows[0]  # no column for a judgement no report has
 
 
 # --- the real app (AppTest, real model) ---------------------------------------------------------
@@ -212,10 +242,12 @@ def test_first_run_builds_from_seeds_then_later_runs_reuse_it(app, tmp_path_fact
     assert first["progress_bars"] == 1
     assert first["success"] == ["Index built: 5 added, 0 replaced, 0 unchanged, 0 failed."]
     assert not app.get("progress") and not app.success  # the second start builds nothing
-    app.sidebar.radio(key="page").set_value("Collection").run()
+    assert "5 sample reports" in app.caption[0].value and "findings ingest FOLDER" in app.caption[0].value
+    app.sidebar.radio(key="view").set_value("reports").run()
     table = app.dataframe[0].value
     assert len(table) == 5
     assert set(table["council"]) == {"Blackburn with Darwen", "Blackpool"}
+    assert list(table.columns[:3]) == ["council", "type", "inspected"]
 
 
 @pytest.mark.model
@@ -226,9 +258,10 @@ def test_example_query_puts_the_known_finding_first(app):
     assert len(found) == 10
     first = found[0]
     assert "Blackburn with Darwen" in first and "paragraph 9" in first
-    assert "24 January-4 February 2022" in first and "requires improvement" in first
+    assert "24 January-4 February 2022" in first and "Help and protection: requires improvement" in first
     assert "<mark>Over-optimism about parental capacity to change" in first
     assert P9_CITATION.replace("'", "&#x27;") in first
+    assert app.query_params["q"] == "domestic abuse over-optimism"  # the search is in the URL
 
 
 @pytest.mark.model
@@ -277,19 +310,68 @@ def test_similar_findings_and_context_open_inline(app):
 
 
 @pytest.mark.model
-def test_selection_survives_searches_reorders_and_exports(app, monkeypatch):
+def test_choosing_a_judgement_alone_changes_nothing_and_filters_are_removable(app):
+    everything = search(app, "domestic abuse over-optimism")
+    app.sidebar.selectbox(key="f_judgement").set_value("help_and_protection").run()
+    assert cards(app) == everything  # no grade chosen yet: no filter
+    assert app.sidebar.selectbox(key="f_grade").value is None
+    app.sidebar.radio(key="f_scope").set_value("neighbours").run()
+    assert cards(app) == everything and app.sidebar.selectbox(key="f_scope_council").value is None
+    app.sidebar.selectbox(key="f_grade").set_value("requires improvement").run()
+    narrowed = cards(app)
+    assert narrowed != everything
+    assert all("Blackburn with Darwen" in c for c in narrowed)  # only its 2022 ILACS has that grade
+    chip = app.button(key="unfilter:judgement")
+    assert chip.label.startswith("Help and protection: requires improvement")
+    chip.click().run()
+    assert cards(app) == everything and app.sidebar.selectbox(key="f_judgement").value is None
+
+
+@pytest.mark.model
+def test_a_url_reproduces_a_search_and_a_tampered_one_still_works(tmp_path_factory, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    seeded, _ = seeded_index_folder(tmp_path_factory)
+    folder = tmp_path / "index"
+    shutil.copytree(seeded, folder)
+    monkeypatch.setenv("FINDINGS_INDEX", str(folder))
+    first = AppTest.from_file(str(APP), default_timeout=300).run()
+    search(first, "care leavers personal adviser")
+    first.sidebar.multiselect(key="f_councils").set_value(["Blackburn with Darwen"]).run()
+    link = dict(first.query_params)
+    assert link["q"] == "care leavers personal adviser" and link["council"] == "Blackburn with Darwen"
+    fresh = AppTest.from_file(str(APP), default_timeout=300)
+    fresh.query_params.update(link)
+    fresh.run()
+    assert not fresh.exception and cards(fresh) == cards(first)
+    tampered = AppTest.from_file(str(APP), default_timeout=300)
+    tampered.query_params.update({"q": "neglect", "mode": "<b>x</b>", "from": "99999", "page": "1000000000",
+                                  "council": "Atlantis"})
+    tampered.run()
+    assert not tampered.exception, [e.value for e in tampered.exception]
+    problems = [w.value for w in tampered.warning]
+    assert len(problems) == 4 and any("Atlantis" in p for p in problems)
+    assert cards(tampered)  # the page still searches
+
+
+@pytest.mark.model
+def test_collections_live_in_the_index_and_export_with_notes(app, monkeypatch, tmp_path_factory):
     from docx import Document
     from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+    from streamlit.testing.v1 import AppTest
 
     search(app, "domestic abuse over-optimism")
     app.button(key=f"add:{P9}").click().run()
     search(app, "care leavers personal adviser")
-    kept_across_searches = len(app.session_state["basket"])
-    first_card_id = next(k for k in (b.key for b in app.button) if k and k.startswith("add:"))
-    app.button(key=first_card_id).click().run()
-    basket = list(app.session_state["basket"])
-    assert [s.paragraph_id for s in basket] == [P9, first_card_id.removeprefix("add:")]
-    assert basket[0].query == "domestic abuse over-optimism" and kept_across_searches == 1
+    second = next(k for k in (b.key for b in app.button) if k and k.startswith("add:") and k != f"add:{P9}")
+    app.button(key=second).click().run()
+    second = second.removeprefix("add:")
+    assert app.button(key=f"add:{second}").label.startswith("In “My selection”")
+
+    # A second tab (a new session on the same index) sees the same collection.
+    other = AppTest.from_file(str(APP), default_timeout=300).run()
+    other.sidebar.radio(key="view").set_value("collections").run()
+    assert [h.value for h in other.html if h.value.startswith('<div class="card">')][0].count("paragraph 9") >= 1
 
     downloads: dict[str, bytes] = {}
     original = MemoryMediaFileStorage.load_and_get_id
@@ -299,24 +381,29 @@ def test_selection_survives_searches_reorders_and_exports(app, monkeypatch):
         return original(self, data, mimetype, kind, filename)
 
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", capture)
-    app.sidebar.radio(key="page").set_value("Selection").run()
+    app.sidebar.radio(key="view").set_value("collections").run()
     assert not app.exception, [e.value for e in app.exception]
+    app.text_input(key=f"note:My selection:{P9}").set_value("<script>x</script> Our 2022 finding").run()
+    assert any("plain text" in i.value for i in app.info)
     labels = [b.proto.label for b in app.get("download_button")]
     assert labels == ["Word", "CSV", "Markdown", "JSON"]
-    assert set(downloads) == {f"findings-selection.{s}" for s in ("docx", "csv", "md", "json")}
-
-    word = Document(io.BytesIO(downloads["findings-selection.docx"]))
+    assert {f"my-selection.{s}" for s in ("docx", "csv", "md", "json")} <= set(downloads)
+    word = Document(io.BytesIO(downloads["my-selection.docx"]))
     assert P9_CITATION in [p.text for p in word.paragraphs]
-    rows = list(csv.DictReader(io.StringIO(downloads["findings-selection.csv"].decode("utf-8-sig"))))
-    assert rows[0]["citation"] == P9_CITATION and len(rows) == 2
-    assert P9_CITATION in downloads["findings-selection.md"].decode()
-    assert json.loads(downloads["findings-selection.json"])[0]["citation"] == P9_CITATION
+    assert "Note: <script>x</script> Our 2022 finding" in [p.text for p in word.paragraphs]
+    rows = list(csv.DictReader(io.StringIO(downloads["my-selection.csv"].decode("utf-8-sig"))))
+    assert rows[0]["citation"] == P9_CITATION and len(rows) == 2 and rows[0]["note"].endswith("Our 2022 finding")
+    assert "/" not in rows[0]["source"]  # a file name, never a local path
+    assert P9_CITATION in downloads["my-selection.md"].decode()
+    assert json.loads(downloads["my-selection.json"])[0]["citation"] == P9_CITATION
 
     app.button(key=f"down:{P9}").click().run()
-    assert app.session_state["basket"][1].paragraph_id == P9
+    cards_now = [h.value for h in app.html if h.value.startswith('<div class="card">')]
+    assert "paragraph 9" in cards_now[1]
     app.button(key=f"remove:{P9}").click().run()
-    assert [s.paragraph_id for s in app.session_state["basket"]] == [basket[1].paragraph_id]
-    app.sidebar.radio(key="page").set_value("Search").run()
+    cards_now = [h.value for h in app.html if h.value.startswith('<div class="card">')]
+    assert len(cards_now) == 1 and "paragraph 9" not in cards_now[0]
+    app.sidebar.radio(key="view").set_value("search").run()
     assert app.text_input(key="query").value == "care leavers personal adviser"  # kept
 
 
@@ -339,7 +426,7 @@ def test_markup_in_a_report_is_shown_as_text(app, tmp_path, embedder):
 def test_collection_charts_and_removal(app, tmp_path):
     from findings.store import Store
 
-    app.sidebar.radio(key="page").set_value("Collection").run()
+    app.sidebar.radio(key="view").set_value("reports").run()
     app.selectbox(key="history_council").set_value("Blackpool").run()
     assert len(app.get("vega_lite_chart")) == 1  # the judgement history
     app.text_input(key="theme").set_value("domestic abuse").run()
@@ -348,7 +435,10 @@ def test_collection_charts_and_removal(app, tmp_path):
     counts = collection.theme_counts(Store(tmp_path / "index"), "domestic abuse")
     # Blackpool 2012 writes "domestic violence"; the 2017 SIF and the 2022 ILACS say "domestic abuse".
     assert {c["year"]: c["reports mentioning"] for c in counts} == {2012: 0, 2017: 1, 2022: 1}
+    assert app.selectbox(key="remove_choice").value is None  # nothing chosen for removal by default
+    assert not [b for b in app.button if b.key == "remove_go"]
     app.selectbox(key="remove_choice").set_value("blackburn-with-darwen-2022-press-release").run()
+    assert any("Remove blackburn-with-darwen-2022-press-release" in w.value for w in app.warning)
     app.button(key="remove_go").click().run()
     assert [s.value for s in app.success] == ["Removed blackburn-with-darwen-2022-press-release."]
     assert len(app.dataframe[0].value) == 4

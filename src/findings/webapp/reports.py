@@ -1,5 +1,5 @@
-"""The Collection page's logic: the reports table, judgement histories, a theme over the
-years, and adding reports by upload (saved under <index>/uploads through `sandbox.write_upload`,
+"""The Reports page's logic: the table of indexed reports, judgement histories, a theme over
+the years, and adding reports by upload (saved under <index>/uploads through `sandbox.write_upload`,
 so a name from the browser can never point outside that folder).  No streamlit import here.
 """
 
@@ -21,36 +21,33 @@ from findings.webapp.views import report_type_label
 UPLOAD_TYPES: tuple[str, ...] = tuple(s.lstrip(".") for s in SUPPORTED_SUFFIXES)
 UPLOAD_LIMIT_MB = MAX_FILE_BYTES // (1024 * 1024)  # matches server.maxUploadSize in config.toml
 UPLOADS_DIR = "uploads"
-GRADE_AXIS: dict[int, str] = {4: "Outstanding", 3: "Good", 2: "RI / adequate", 1: "Inadequate"}
 
 
-def grade_axis_expression() -> str:
-    """A Vega label expression that names the 1-4 grade scores on a chart axis."""
-    expr = "''"
-    for score, label in sorted(GRADE_AXIS.items()):
-        expr = f"datum.value == {score} ? '{label}' : ({expr})"
-    return expr
-
-
-# --- the collection ----------------------------------------------------------------------------
+# --- the reports -------------------------------------------------------------------------------
 
 
 def collection_rows(reports: Iterable[Report]) -> list[dict[str, Any]]:
-    """One row per report for a sortable table: council, type, dates, grades."""
+    """One row per report for a sortable table: council, type, dates, the grades it has, then
+    the rest; empty cells are blank, never "None"; judgement columns only where some report
+    has that judgement."""
+    from findings.citations import date_range
+
+    reports = list(reports)
+    judged = [key for key in JUDGEMENT_KEYS if any(key in r.meta.judgements for r in reports)]
     rows = []
     for report in reports:
         meta = report.meta
         row: dict[str, Any] = {
-            "id": report.id,
-            "council": meta.authority or "",
+            "council": meta.authority or "(council not read)",
             "type": report_type_label(meta.report_type),
-            "inspection start": meta.inspection_start,
-            "inspection end": meta.inspection_end,
-            "published": meta.published,
+            "inspected": date_range(meta.inspection_start, meta.inspection_end),
         }
-        for key in JUDGEMENT_KEYS:
+        for key in judged:
             row[judgement_label(key)] = meta.judgements.get(key, "")
+        row["published"] = date_range(meta.published, None)
         row["paragraphs"] = report.paragraph_count
+        row["file"] = report.file
+        row["id"] = report.id
         rows.append(row)
     return rows
 
@@ -77,22 +74,38 @@ def judgement_history(reports: Iterable[Report], council: str) -> list[dict[str,
     return sorted(rows, key=lambda r: (r["date"], r["judgement"]))
 
 
+GRADE_COLOURS: dict[str, str] = {
+    "outstanding": "#1f77b4",
+    "good": "#2ca02c",
+    "requires improvement": "#ffb000",
+    "adequate": "#ffb000",
+    "inadequate": "#d62728",
+}
+
+
 def history_chart(rows: Sequence[dict[str, Any]]) -> Any:
-    """An Altair line chart of `judgement_history` rows: grades 1-4 named on the y axis."""
+    """An Altair chart of `judgement_history` rows: one row of marks per judgement, coloured by
+    grade, so no judgement's line hides another's."""
     import altair as alt
     import pandas as pd
 
-    axis = alt.Axis(values=[1, 2, 3, 4], labelExpr=grade_axis_expression())
-    return (
-        alt.Chart(pd.DataFrame(list(rows)))
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("date:T", title="Inspection", axis=alt.Axis(format="%Y")),
-            y=alt.Y("score:Q", title="Grade", scale=alt.Scale(domain=[0.5, 4.5]), axis=axis),
-            color=alt.Color("judgement:N", title="Judgement"),
-            tooltip=["date:T", "judgement:N", "grade:N", "report:N"],
-        )
+    order = [judgement_label(k) for k in JUDGEMENT_KEYS]
+    frame = pd.DataFrame(list(rows))
+    grades = [g for g in GRADE_COLOURS if g in set(frame["grade"])]
+    base = alt.Chart(frame).encode(
+        x=alt.X("date:T", title="Inspection", axis=alt.Axis(format="%Y")),
+        y=alt.Y("judgement:N", title=None, sort=order),
     )
+    line = base.mark_line(color="#bbbbbb").encode(detail="judgement:N")
+    points = base.mark_point(filled=True, size=220, opacity=1).encode(
+        color=alt.Color(
+            "grade:N", title="Grade", sort=grades,
+            scale=alt.Scale(domain=grades, range=[GRADE_COLOURS[g] for g in grades]),
+        ),
+        shape=alt.Shape("grade:N", sort=grades, legend=None),
+        tooltip=["date:T", "judgement:N", "grade:N", "report:N"],
+    )
+    return (line + points).properties(height=max(120, 42 * frame["judgement"].nunique()))
 
 
 def theme_match_expression(theme: str) -> str | None:
@@ -175,7 +188,7 @@ def ingest_uploads(
         paths.append(path)
         shown[str(path)] = name
     if paths:
-        summary = library.ingest(paths, progress=progress)
+        summary = library.ingest(paths, progress=progress, file_names=shown)
         outcome.summary_line = summary.line()
         outcome.added = [shown.get(p, p) for p in summary.added + summary.replaced]
         outcome.unchanged = [shown.get(p, p) for p in summary.unchanged]

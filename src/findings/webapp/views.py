@@ -1,8 +1,9 @@
 """What the Streamlit view (`app.py`) needs that is not a widget: the logic behind the pages.
 
-Building `Filters` from widget values, the selection basket, and safe HTML for result cards
-(report text is escaped *before* highlight tags are added, so markup inside a report never
-renders or runs).  Nothing here imports streamlit, so all of it is tested without a browser.
+Safe HTML for result cards (report text is escaped *before* highlight tags are added, so markup
+inside a report never renders or runs), a paragraph in its report, the cards of a collection,
+exports of a collection, and the messages of the search page.  Nothing here imports
+streamlit, so all of it is tested without a browser.
 """
 
 from __future__ import annotations
@@ -15,18 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from findings.citations import citation, date_range, paragraph_label, section_judgement
+from findings.citations import cite, date_range, paragraph_label, section_judgement
 from findings.models import Hit, Paragraph, Report
-from findings.search import Filters
+from findings.saved import CollectionEntry
 from findings.sentences import best_spans
-from findings.vocabulary import (
-    EXPORT_FORMATS,
-    GRADES,
-    JUDGEMENT_KEYS,
-    judgement_label,
-    judgement_order,
-    report_type,
-)
+from findings.vocabulary import EXPORT_FORMATS, GRADES, JUDGEMENT_KEYS, judgement_label, judgement_order, report_type
 
 logger = logging.getLogger(__name__)
 
@@ -39,51 +33,9 @@ EXAMPLE_QUERIES: tuple[str, ...] = (
     "children missing from home or care",
     "drift and delay in child protection plans",
 )
-SCOPES: dict[str, str] = {
-    "all": "All councils",
-    "region": "Same region as",
-    "neighbours": "Statistical neighbours of",
-}
-# --- filters -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FilterForm:
-    """The sidebar's widget values, as the user left them."""
-
-    councils: Sequence[str] = ()
-    years: tuple[int, int] | None = None
-    year_bounds: tuple[int, int] | None = None
-    report_types: Sequence[str] = ()
-    judgement: str | None = None
-    grade: str | None = None
-    scope: str = "all"
-    scope_council: str | None = None
-    include_boilerplate: bool = False
-
-
-def build_filters(form: FilterForm) -> Filters:
-    """Filters for `Library.search`; a year range left at its full extent is no filter."""
-    from_year = to_year = None
-    if form.years and form.year_bounds:
-        if form.years[0] > form.year_bounds[0]:
-            from_year = form.years[0]
-        if form.years[1] < form.year_bounds[1]:
-            to_year = form.years[1]
-    judgements: tuple[tuple[str, str], ...] = ()
-    if form.judgement and form.grade:
-        judgements = ((form.judgement, form.grade),)
-    scoped = form.scope_council if form.scope != "all" else None
-    return Filters(
-        authorities=tuple(form.councils),
-        from_year=from_year,
-        to_year=to_year,
-        report_types=tuple(form.report_types),
-        judgements=judgements,
-        region_of=scoped if form.scope == "region" else None,
-        neighbours_of=scoped if form.scope == "neighbours" else None,
-        include_boilerplate=form.include_boilerplate,
-    )
+JUDGEMENT_OPTIONS: tuple[str, ...] = JUDGEMENT_KEYS
+GRADE_OPTIONS: tuple[str, ...] = GRADES
+GROUPINGS: dict[str | None, str] = {None: "In order", "council": "By council", "section": "By section heading"}
 
 
 def fit_range(value: Sequence[int] | None, bounds: tuple[int, int]) -> tuple[int, int]:
@@ -106,8 +58,18 @@ def report_type_label(key: str) -> str:
     return report_type(key).label
 
 
-JUDGEMENT_OPTIONS: tuple[str, ...] = JUDGEMENT_KEYS
-GRADE_OPTIONS: tuple[str, ...] = GRADES
+def sample_reports_notice(reports: Sequence[Report], seeds: Path) -> str | None:
+    """A sentence telling a new user that what is indexed is only the sample reports."""
+    if not reports:
+        return None
+    seeds = seeds.resolve()
+    if all(Path(r.source).parent == seeds for r in reports):
+        return (
+            f"You are searching the {len(reports)} sample reports that come with findings "
+            "(two councils, 2012-2022). Add your own on the Reports page, or from a terminal with "
+            "`findings ingest FOLDER`."
+        )
+    return None
 
 
 # --- safe HTML for result cards ------------------------------------------------------------------
@@ -155,57 +117,84 @@ class Card:
     report_type: str
     dates: str
     where: str
-    grade: str | None
+    grade: str | None  # "Help and protection: inadequate": the judgement named with its grade
     citation: str
     body_html: str  # already escaped, with <mark> highlights
+    status: str = ""  # "removed from the index" for a collected paragraph whose report is gone
+    note: str = ""
 
 
 def card_from_hit(hit: Hit, query: str) -> Card:
-    return card_for(hit.paragraph, hit.report, query, hit.citation, hit.section_grade)
+    return card_for(hit.paragraph, hit.report, query)
 
 
-def card_for(
-    paragraph: Paragraph,
-    report: Report,
-    query: str | None = None,
-    cite: str | None = None,
-    grade: str | None = None,
-) -> Card:
+def grade_chip(paragraph: Paragraph, report: Report) -> str | None:
+    """The grade of the judgement the paragraph's section reports on, naming that judgement."""
+    key = section_judgement(paragraph.section)
+    grade = report.meta.judgements.get(key) if key else None
+    return f"{judgement_label(key)}: {grade}" if key and grade else None
+
+
+def card_for(paragraph: Paragraph, report: Report, query: str | None = None) -> Card:
     meta = report.meta
-    if grade is None:
-        key = section_judgement(paragraph.section)
-        grade = meta.judgements.get(key) if key else None
-    dates = date_range(meta.inspection_start, meta.inspection_end)
-    if not dates and meta.published:
-        dates = f"published {date_range(meta.published, None)}"
-    where = paragraph_label(paragraph)
-    if paragraph.section and paragraph.number is not None:
-        where = f"{where} · {paragraph.section}"
+    citation = cite(report, paragraph)
+    where = " · ".join(p for p in (citation.place, citation.page) if p)
+    section = paragraph.heading or paragraph.section
+    if section and paragraph.number is not None and section not in where:
+        where = f"{where} · {section}"
     return Card(
         paragraph_id=paragraph.id,
         council=meta.authority or report.id,
         report_type=report_type_label(meta.report_type),
-        dates=dates or "dates unknown",
+        dates=citation.dates or "dates unknown",
         where=where,
-        grade=grade,
-        citation=cite or citation(report, paragraph),
+        grade=grade_chip(paragraph, report),
+        citation=citation.text,
         body_html=paragraph_html(paragraph, query),
+    )
+
+
+def card_for_entry(entry: CollectionEntry, rank: int | None = None) -> Card:
+    """The card of a collected paragraph: as indexed now, or as saved if its report is gone."""
+    if not entry.removed:
+        card = card_for(entry.paragraph, entry.report, entry.item.query)
+        return Card(**{**card.__dict__, "note": entry.item.note})
+    saved = entry.item.saved
+    return Card(
+        paragraph_id=entry.item.paragraph_id,
+        council=str(saved.get("authority") or entry.item.report_id),
+        report_type=str(saved.get("report_type_name") or ""),
+        dates="",
+        where=str(saved.get("paragraph") or ""),
+        grade=None,
+        citation=str(saved.get("citation") or ""),
+        body_html=_escape(entry.item.text),
+        status=entry.status,
+        note=entry.item.note,
     )
 
 
 def card_html(card: Card, rank: int | None = None) -> str:
     e = html.escape
     number = f"{rank}. " if rank is not None else ""
-    grade = (
-        f'<span class="grade grade-{_slug(card.grade)}">{e(card.grade)}</span>' if card.grade else ""
-    )
+    grade = ""
+    if card.grade:
+        grade_word = card.grade.rpartition(": ")[2]
+        grade = f'<span class="grade grade-{_slug(grade_word)}">{e(card.grade)}</span>'
+    head = " · ".join(e(p) for p in (card.report_type, card.dates) if p)
+    status = ""
+    if card.status:
+        saved = f"{card.status.capitalize()}: the text and citation saved when it was collected."
+        status = f'<div class="card-status">{e(saved)}</div>'
+    note = f'<div class="card-note">Note: {_escape(card.note)}</div>' if card.note else ""
     return (
         '<div class="card">'
-        f'<div class="card-head"><b>{number}{e(card.council)}</b> · {e(card.report_type)} · '
-        f"{e(card.dates)} {grade}</div>"
+        f'<div class="card-head"><b>{number}{e(card.council)}</b> · {head} {grade}</div>'
         f'<div class="card-where">{e(card.where)}</div>'
+        f"{status}"
         f'<div class="card-text">{card.body_html}</div>'
         f'<div class="card-cite">{e(card.citation)}</div>'
+        f"{note}"
         "</div>"
     )
 
@@ -245,6 +234,13 @@ CARD_CSS = """<style>
 .ctx-label {font-size:0.75rem;color:#777;}
 table.facts {font-size:0.85rem;border-collapse:collapse;margin-bottom:0.4rem;}
 table.facts th {text-align:left;color:#555;padding:1px 12px 1px 0;font-weight:normal;}
+.card-status {color:#8a4b00;font-size:0.85rem;margin-bottom:0.3rem;}
+.card-note {margin-top:0.4rem;padding:0.3rem 0.5rem;background:#f3f6fb;border-radius:4px;font-size:0.9rem;}
+/* Narrow windows: the sidebar gives way, and small buttons keep their labels. */
+@media (max-width: 900px) {
+  section[data-testid="stSidebar"] {min-width: 240px !important; max-width: 240px !important;}
+}
+div[data-testid="stButton"] button {min-width: 2.6rem; white-space: nowrap;}
 </style>"""
 
 
@@ -253,10 +249,7 @@ table.facts th {text-align:left;color:#555;padding:1px 12px 1px 0;font-weight:no
 
 def lookup(store: Any, paragraph_id: str) -> tuple[Paragraph, Report] | None:
     """The stored paragraph and its report, or None if it has since been removed."""
-    rowid = store.rowid_of(paragraph_id)
-    if rowid is None:
-        return None
-    paragraph = store.paragraphs_by_rowid([rowid]).get(rowid)
+    paragraph = store.paragraph(paragraph_id)
     report = store.report(paragraph.report_id) if paragraph else None
     return (paragraph, report) if paragraph and report else None
 
@@ -294,7 +287,9 @@ def report_facts(report: Report) -> list[tuple[str, str]]:
         (judgement_label(k), g)
         for k, g in sorted(meta.judgements.items(), key=lambda item: judgement_order(item[0]))
     ]
-    facts.append(("Source", Path(report.source).name))
+    facts.append(("File", report.file))
+    if meta.url:
+        facts.append(("Published at", meta.url))
     return facts
 
 
@@ -305,63 +300,21 @@ def facts_html(facts: Sequence[tuple[str, str]]) -> str:
     return f'<table class="facts">{rows}</table>'
 
 
-# --- the selection basket ----------------------------------------------------------------------
+# --- collections ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Selected:
-    """One paragraph in the selection, with the query that found it (for exports)."""
-
-    paragraph_id: str
-    query: str | None = None
-
-
-def basket_add(basket: list[Selected], paragraph_id: str, query: str | None = None) -> bool:
-    """Append unless already there; True when added."""
-    if any(item.paragraph_id == paragraph_id for item in basket):
-        return False
-    basket.append(Selected(paragraph_id, query or None))
-    return True
-
-
-def basket_remove(basket: list[Selected], paragraph_id: str) -> None:
-    basket[:] = [item for item in basket if item.paragraph_id != paragraph_id]
-
-
-def basket_move(basket: list[Selected], paragraph_id: str, step: int) -> None:
-    """Move an item up (step -1) or down (+1); the ends stay put."""
-    index = next((i for i, item in enumerate(basket) if item.paragraph_id == paragraph_id), None)
-    if index is None:
-        return
-    target = index + step
-    if 0 <= target < len(basket):
-        basket[index], basket[target] = basket[target], basket[index]
-
-
-def basket_ids(basket: Iterable[Selected]) -> set[str]:
-    return {item.paragraph_id for item in basket}
-
-
-def export_items(store: Any, basket: Sequence[Selected]) -> list[Any]:
-    """`findings.export.ExportItem`s for the basket, in its order; removed paragraphs skipped."""
+def export_file(entries: Sequence[CollectionEntry], fmt: str, title: str, group_by: str | None = None) -> bytes:
+    """A collection as an export file, with its notes, grouped if asked."""
     from findings import export
+    from findings.saved import export_items
 
-    items = []
-    for selected in basket:
-        found = lookup(store, selected.paragraph_id)
-        if found:
-            items.append(export.ExportItem(found[0], found[1], query=selected.query))
-    return items
+    return export.render(export_items(entries), fmt, title=title, group_by=group_by)
 
 
-def export_file(store: Any, basket: Sequence[Selected], fmt: str) -> bytes:
-    from findings import export
-
-    return export.render(export_items(store, basket), fmt, title="Findings")
-
-
-def export_file_name(fmt: str) -> str:
-    return f"findings-selection.{EXPORT_FORMATS[fmt].suffix}"
+def export_file_name(collection: str, fmt: str) -> str:
+    """A download name from the collection's name: letters, digits and hyphens only."""
+    stem = re.sub(r"[^a-z0-9]+", "-", collection.lower()).strip("-") or "findings"
+    return f"{stem[:60]}.{EXPORT_FORMATS[fmt].suffix}"
 
 
 # --- progress ----------------------------------------------------------------------------------
@@ -393,7 +346,7 @@ SIMILAR_SCOPES: dict[str, str] = {
 }
 
 
-def similar_groups(library: Any, paragraph_id: str, scope: str) -> list[Any]:
+def similar_groups(library: Any, paragraph_id: str, scope: str) -> list[Any]:  # -> list[SimilarGroup]
     """Findings like this paragraph in other councils, grouped by council."""
     return library.similar(
         paragraph_id,
