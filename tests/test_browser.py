@@ -258,11 +258,11 @@ def test_a_link_reproduces_the_search_and_a_judgement_alone_filters_nothing(serv
         ask(page, "care leavers personal adviser")
         everything = card_texts(page)
         sidebar = page.get_by_test_id("stSidebar")
-        sidebar.get_by_text("Any judgement").click()
+        sidebar.get_by_role("combobox", name="Judgement").click()
         page.get_by_role("option", name="Care leavers").click()
         page.wait_for_timeout(1500)
         assert card_texts(page) == everything, "a judgement without a grade changed the results"
-        sidebar.get_by_text("Any type").click()
+        sidebar.get_by_role("combobox", name="Report type").click()
         page.get_by_role("option", name="Single inspection framework inspection").click()
         page.keyboard.press("Escape")
         expect(page.get_by_role("button", name="Type: Single inspection framework inspection  ✕")).to_be_visible(

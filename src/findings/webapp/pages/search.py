@@ -57,7 +57,7 @@ def sidebar_filters(library: Library, bounds) -> None:
     st.session_state.setdefault("f_judgement", None)
     st.session_state.setdefault("f_grade", None)
     judgement = sb.selectbox(
-        "Judgement", [None, *wa.JUDGEMENT_OPTIONS], key="f_judgement",
+        "Judgement", [None, *wa.JUDGEMENT_OPTIONS], key="f_judgement", placeholder="Any judgement",
         format_func=lambda k: "Any judgement" if k is None else wa.judgement_label(k),
     )
     sb.selectbox(
