@@ -18,6 +18,7 @@ from findings.vocabulary import GRADES, REPORT_TYPES
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "metadata_agreement.py"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def seed(name: str):
@@ -235,6 +236,78 @@ def test_report_not_found_page_falls_back_to_folder_for_authority() -> None:
     assert meta.published == date(2012, 7, 13)
 
 
+# --- letters: focused visits, monitoring visits, joint targeted area inspections -------------
+
+# Modelled on Ofsted's published letters: Ofsted's address (Manchester, Nottingham, London: never
+# the council), the council's address, "Dear ...", the title, "This letter summarises ...".
+LETTERS = {
+    "focused-visit-2023-newcastle.txt": (
+        "focused_visit", "Newcastle upon Tyne", date(2023, 3, 14), date(2023, 3, 15),
+        "Mary Jones", "Focused visit to Newcastle local authority children’s services",
+    ),
+    "monitoring-visit-2023-birmingham-trust.txt": (
+        "monitoring_visit", "Birmingham", date(2023, 9, 13), date(2023, 9, 14),
+        "Tracey Ledder", "Monitoring visit to Birmingham Children’s Trust",
+    ),
+    "monitoring-visit-2016-doncaster.txt": (
+        "monitoring_visit", "Doncaster", date(2016, 2, 10), date(2016, 2, 11), "Nick Stacey",
+        "Monitoring visit of Doncaster Metropolitan Borough Council children’s services",
+    ),
+    "jtai-2019-county-durham.txt": (
+        "jtai", "Durham", date(2019, 3, 25), date(2019, 3, 29), "Yvette Stanley",
+        "Joint targeted area inspection of the multi-agency response to children’s mental "
+        "health in County Durham",
+    ),
+    "jtai-2023-kingston.txt": (
+        "jtai", "Kingston upon Thames", date(2023, 3, 6), date(2023, 3, 10), "Matthew Brazier",
+        "Joint targeted area inspection of the multi-agency response to children and families "
+        "who need help in Kingston",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LETTERS))
+def test_letters_give_type_council_dates_and_no_grades(name: str) -> None:
+    kind, council, start, end, inspector, title = LETTERS[name]
+    text = (FIXTURES / "letters" / name).read_text(encoding="utf-8")
+    meta = extract_metadata([Page(1, text)], name)
+    assert meta.report_type == kind
+    assert meta.authority == council  # not Manchester or Nottingham, where Ofsted writes from
+    assert (meta.inspection_start, meta.inspection_end) == (start, end)
+    assert meta.lead_inspector == inspector
+    assert meta.title == title
+    assert meta.judgements == {}  # "judged inadequate in March 2022" is history, not a grade
+
+
+def test_focused_visit_with_its_title_before_the_greeting() -> None:
+    text = (
+        "Focused visit to Bury local authority children’s services\n\nDear Ms Smith\n\n"
+        "This letter summarises the findings of the focused visit to Bury local authority "
+        "children’s services on 14 and 15 March 2023. His Majesty’s Inspectors for this visit "
+        "were Jo Bell and Sam Cole.\n"
+    )
+    meta = extract_metadata([Page(1, text)], "letter.pdf")
+    assert (meta.report_type, meta.authority) == ("focused_visit", "Bury")
+    assert meta.title == "Focused visit to Bury local authority children’s services"
+    assert (meta.inspection_start, meta.inspection_end) == (date(2023, 3, 14), date(2023, 3, 15))
+
+
+def test_ilacs_after_the_april_2026_reform_reads_every_grade_but_overall() -> None:
+    """Brent, 27 April to 1 May 2026: one week on site, four grades, no overall effectiveness."""
+    text = (FIXTURES / "ilacs-2026-brent-cover.txt").read_text(encoding="utf-8")
+    meta = extract_metadata([Page(1, text)], "children's services inspection - 17 june 2026.pdf")
+    assert (meta.authority, meta.report_type) == ("Brent", "ilacs_short")
+    assert (meta.inspection_start, meta.inspection_end) == (date(2026, 4, 27), date(2026, 5, 1))
+    assert meta.published == date(2026, 6, 17)
+    assert meta.lead_inspector == "Monique Lindsay"
+    assert meta.judgements == {
+        "impact_of_leaders": "good",
+        "help_and_protection": "good",
+        "in_care": "good",
+        "care_leavers": "good",
+    }
+
+
 @pytest.mark.parametrize(
     ("text", "start", "end"),
     [
@@ -335,3 +408,4 @@ def test_corpus_reports_without_scraped_grades_still_get_them(corpus_tallies) ->
     ]
     assert len(with_cover_grades) >= len(sif) - 1  # the stand-alone LSCB review has none
     assert sum(1 for m in sif if m.lead_inspector) >= len(sif) - 2
+
