@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from findings.metadata import extract_metadata
+from findings.metadata import extract_metadata, not_a_report
 from findings.metadata.dates import date_in_file_name, inspection_dates, published_date
 from findings.metadata.grades import normalise_grade
 from findings.models import Page
@@ -225,17 +225,6 @@ def test_focused_visit_letter_has_no_grades() -> None:
     assert meta.judgements == {}
 
 
-def test_report_not_found_page_falls_back_to_folder_for_authority() -> None:
-    text = "Skip to main content\nReport not found\nSorry, the document no longer exists."
-    meta = extract_metadata([Page(1, text)], "ilacs/80431_blackpool/x - 13 july 2012.pdf")
-    assert (meta.report_type, meta.authority, meta.title) == (
-        "other",
-        "Blackpool",
-        "Report not found",
-    )
-    assert meta.published == date(2012, 7, 13)
-
-
 # --- letters: focused visits, monitoring visits, joint targeted area inspections -------------
 
 # Modelled on Ofsted's published letters: Ofsted's address (Manchester, Nottingham, London: never
@@ -308,6 +297,40 @@ def test_ilacs_after_the_april_2026_reform_reads_every_grade_but_overall() -> No
     }
 
 
+# --- only reports are indexed -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("cookie-banner-page.txt", "this is a web page saved as a file (cookie banner"),
+        ("search-results-page.txt", "this is a page of search results saved from a website"),
+        ("empty-template.txt", "this is an empty report template (its fields, such as "
+                               "'[Local authority name]', were never filled in)"),
+    ],
+)  # fmt: skip
+def test_pages_that_are_not_reports_are_named_as_such(name: str, reason: str) -> None:
+    text = (FIXTURES / "not-reports" / name).read_text(encoding="utf-8")
+    assert not_a_report([Page(1, text)]).startswith(reason)
+
+
+def test_a_file_with_headings_and_no_sentences_is_no_report() -> None:
+    cover = "Inspection of Brent local authority\nchildren’s services\n\nJudgement\nGrade\nGood\n"
+    assert not_a_report([Page(1, cover), Page(2, "2")]) == (
+        "the file has no report text: headings, labels or numbers, but no sentences"
+    )
+
+
+def test_reports_letters_and_short_notes_are_reports() -> None:
+    for path in [*SEEDS.glob("*.txt"), *SEEDS.glob("*.md"), *(FIXTURES / "letters").glob("*")]:
+        assert not_a_report([Page(1, path.read_text(encoding="utf-8"))]) is None, path.name
+    # A user's own one-line note, and a report printed from a web page with its cookie banner.
+    assert not_a_report([Page(1, "1. The plan was flawed and unclear.")]) is None
+    banner = (FIXTURES / "not-reports" / "cookie-banner-page.txt").read_text(encoding="utf-8")
+    report = (SEEDS / "blackburn-with-darwen-2022-ilacs-inspection.txt").read_text(encoding="utf-8")
+    assert not_a_report([Page(1, banner), Page(2, report)]) is None
+
+
 @pytest.mark.parametrize(
     ("text", "start", "end"),
     [
@@ -373,6 +396,14 @@ FLOORS = {
     "help_and_protection": 0.99,
     "in_care": 0.985,
     "care_leavers": 0.985,
+    # the council read from the report's text alone, and agreeing with the corpus folder
+    "council_named": 1.0,
+    "council_is_folder": 1.0,
+}
+# The corpus's two Ofsted "Report not found" pages saved as PDF: the only files refused.
+NOT_REPORTS = {
+    "80429_birmingham/children's services inspection - 19 october 2012.pdf",
+    "80431_blackpool/children's services inspection - 13 july 2012.pdf",
 }
 
 
@@ -384,21 +415,20 @@ def corpus_tallies():
     bench = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = bench  # its dataclass needs to find its own module
     spec.loader.exec_module(bench)
-    tallies, ungraded = bench.measure(CORPUS, bench.pick_reader("auto"))
-    return tallies, ungraded
+    return bench.measure(CORPUS, bench.pick_reader("auto"))
 
 
 @pytest.mark.corpus
 @pytest.mark.parametrize("field", sorted(FLOORS))
 def test_corpus_agreement_with_scrape(corpus_tallies, field: str) -> None:
-    tally = corpus_tallies[0][field]
+    tally = corpus_tallies.tallies[field]
     assert tally.compared > 200
     assert tally.share >= FLOORS[field], tally.rows[:5]
 
 
 @pytest.mark.corpus
 def test_corpus_reports_without_scraped_grades_still_get_them(corpus_tallies) -> None:
-    ungraded = corpus_tallies[1]
+    ungraded = corpus_tallies.ungraded
     kinds = {meta.report_type for _, meta in ungraded}
     assert kinds <= set(REPORT_TYPES)
     sif = [meta for _, meta in ungraded if meta.report_type == "sif"]
@@ -409,3 +439,10 @@ def test_corpus_reports_without_scraped_grades_still_get_them(corpus_tallies) ->
     assert len(with_cover_grades) >= len(sif) - 1  # the stand-alone LSCB review has none
     assert sum(1 for m in sif if m.lead_inspector) >= len(sif) - 2
 
+
+@pytest.mark.corpus
+def test_corpus_refuses_the_report_not_found_pages_and_no_report(corpus_tallies) -> None:
+    refused = dict(corpus_tallies.refused)
+    assert set(refused) == NOT_REPORTS
+    assert all("'Report not found'" in reason for reason in refused.values())
+    assert corpus_tallies.tallies["council_named"].compared == 365 - len(NOT_REPORTS)

@@ -19,7 +19,7 @@ import numpy as np
 
 from findings.embedding.clauses import embed_texts
 from findings.files import sha256_file
-from findings.metadata import extract_metadata
+from findings.metadata import extract_metadata, not_a_report
 from findings.models import Paragraph, Report, ReportMeta
 from findings.readers import SUPPORTED_SUFFIXES, ReadError
 from findings.sandbox import read_pages_limited
@@ -130,6 +130,8 @@ def _read_if_changed(path: Path, existing: tuple[str, str] | None) -> _Read:
     if existing and existing[1] == read.digest:
         return read
     read.pages = read_pages_limited(path)
+    if reason := not_a_report(read.pages):
+        raise ReadError(reason)
     read.drafts = split_pages(read.pages)
     if not read.drafts:
         raise ReadError("no paragraphs found in the text")

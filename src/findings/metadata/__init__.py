@@ -27,6 +27,9 @@ Layouts covered, all seen in Ofsted's 2012-2026 reports:
   29 March 2019" or "This inspection took place from 6 to 10 March 2023".
 - LGA peer reviews and council press releases.
 
+`not_a_report(pages)` (in `screening`) says why a file is no report at all (a web page saved as
+PDF, an empty template, no report text).
+
 Text may come from any reader: headings may carry "## " or markdown emphasis, and a label and
 its value may be on one line or several, so matching is done on whitespace-flattened text.
 """
@@ -45,7 +48,10 @@ from findings.metadata.dates import (
     published_date,
 )
 from findings.metadata.grades import judgements_for
+from findings.metadata.screening import not_a_report
 from findings.models import Page, ReportMeta
+
+__all__ = ["extract_metadata", "not_a_report"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +61,6 @@ SHORT_INSPECTION_MAX_DAYS = 7
 _TYPE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern, re.IGNORECASE))
     for kind, pattern in (
-        ("other", r"\bReport not found\b"),
         ("jtai", r"\bJoint targeted area inspection\b"),
         ("monitoring_visit", r"\bMonitoring visit (?:to|of)\b"),
         ("focused_visit", r"\bFocused visit (?:to|of)\b"),
@@ -96,7 +101,6 @@ _TITLE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
             r" of the Local Safeguarding Children Board)?)"
         ),
         r"\b(Review of the effectiveness of the Local Safeguarding Children Board)",
-        r"\b(Report not found)\b",
         r"\b(Inspection of (?:local authority )?arrangements for the protection of children)",
         r"\b(Inspection of (?:safeguarding and )?looked after children(?:.s)? services)",
         r"\b(Inspection of (?:local authority )?children.s social care services)",
