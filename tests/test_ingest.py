@@ -228,3 +228,28 @@ def test_ofsted_report_not_found_pages_in_the_corpus_are_refused(index, tmp_path
     ] * 2
     assert [r.id for r in Store(index).reports()] == ["blackburn-with-darwen-2022-ilacs"]
 
+
+UNNAMED = """Inspection of local authority children’s services
+
+Inspection dates: 6 to 17 March 2023
+
+1. Children in care live in homes that meet their needs, and their social workers know them well.
+"""
+
+
+def test_a_report_with_no_council_is_stored_with_a_warning_and_listed_as_unnamed(index, tmp_path):
+    path = tmp_path / "inspection.txt"
+    path.write_text(UNNAMED, encoding="utf-8")
+    result = run("ingest", "--no-embed", str(path), str(ILACS_2022))
+    assert result.exit_code == 0
+    assert f"Warning: {path}: no council could be read from this report; name it with " \
+           "`findings correct inspection-2023-ilacs authority NAME`" in result.output
+    assert "Warning" not in result.output.replace(f"Warning: {path}", "")  # one warning only
+    assert "2 added" in result.output
+    unnamed = run("reports", "--unnamed").output.splitlines()
+    assert [line.split(":")[0] for line in unnamed] == ["inspection-2023-ilacs"]
+    assert run("correct", "inspection-2023-ilacs", "authority", "Bury").exit_code == 0
+    assert run("reports", "--unnamed").output == ""
+    path.write_text(UNNAMED + "\n2. Care leavers value their personal advisers.\n", encoding="utf-8")
+    result = run("ingest", "--no-embed", str(path))
+    assert "1 replaced" in result.output and "Warning" not in result.output  # named by the user

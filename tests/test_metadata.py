@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from findings.metadata import extract_metadata, not_a_report
+from findings.metadata import extract_metadata, not_a_report, unnamed_reports, unnamed_warning
 from findings.metadata.dates import date_in_file_name, inspection_dates, published_date
 from findings.metadata.grades import normalise_grade
-from findings.models import Page
+from findings.models import Page, Report, ReportMeta
 from findings.vocabulary import GRADES, REPORT_TYPES
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -329,6 +329,16 @@ def test_reports_letters_and_short_notes_are_reports() -> None:
     banner = (FIXTURES / "not-reports" / "cookie-banner-page.txt").read_text(encoding="utf-8")
     report = (SEEDS / "blackburn-with-darwen-2022-ilacs-inspection.txt").read_text(encoding="utf-8")
     assert not_a_report([Page(1, banner), Page(2, report)]) is None
+
+
+def test_unnamed_reports_are_those_with_no_council() -> None:
+    named = Report("bury-2023-ilacs", "a.pdf", "h", ReportMeta(authority="Bury"))
+    unnamed = Report("report-2023-ilacs", "b.pdf", "h", ReportMeta(authority=None))
+    assert unnamed_reports([named, unnamed]) == [unnamed]
+    assert unnamed_warning("report-2023-ilacs") == (
+        "no council could be read from this report; name it with "
+        "`findings correct report-2023-ilacs authority NAME`"
+    )
 
 
 @pytest.mark.parametrize(

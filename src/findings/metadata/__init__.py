@@ -28,7 +28,7 @@ Layouts covered, all seen in Ofsted's 2012-2026 reports:
 - LGA peer reviews and council press releases.
 
 `not_a_report(pages)` (in `screening`) says why a file is no report at all (a web page saved as
-PDF, an empty template, no report text).
+PDF, an empty template, no report text); `unnamed_reports` lists stored reports with no council.
 
 Text may come from any reader: headings may carry "## " or markdown emphasis, and a label and
 its value may be on one line or several, so matching is done on whitespace-flattened text.
@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from pathlib import PurePath
 
 from findings.councils import canonical_authority, find_authority_in_text
@@ -49,9 +50,9 @@ from findings.metadata.dates import (
 )
 from findings.metadata.grades import judgements_for
 from findings.metadata.screening import not_a_report
-from findings.models import Page, ReportMeta
+from findings.models import Page, Report, ReportMeta
 
-__all__ = ["extract_metadata", "not_a_report"]
+__all__ = ["extract_metadata", "not_a_report", "unnamed_reports", "unnamed_warning"]
 
 logger = logging.getLogger(__name__)
 
@@ -254,3 +255,15 @@ def lead_inspector(text: str) -> str | None:
     match = re.search(r"Yours sincerely,?\s+((?:[A-Z][\w'’-]+\s){0,3}[A-Z][\w'’-]+)", flat)
     return _NAME_STOP.sub("", match.group(1)).strip() or None if match else None
 
+
+def unnamed_reports(reports: Iterable[Report]) -> list[Report]:
+    """The reports with no council, neither read from the report nor given by the user."""
+    return [report for report in reports if not report.meta.authority]
+
+
+def unnamed_warning(report_id: str) -> str:
+    """The sentence that tells the user a report has no council, and how to name it."""
+    return (
+        "no council could be read from this report; name it with "
+        f"`findings correct {report_id} authority NAME`"
+    )
