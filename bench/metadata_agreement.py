@@ -4,6 +4,12 @@ Reads every PDF under <corpus>/ilacs/<urn>_<name>/, extracts metadata, and compa
 <corpus>/ilacs_history.csv field by field where the CSV has a value.  Prints the share of
 agreement per field and writes every disagreement to a TSV file.
 
+Files that are not reports (`findings.metadata.not_a_report`: a web page saved as PDF, an empty
+template) are refused as ingest refuses them, listed, and left out of the tallies.  Two more
+lines measure the council read from the report's text alone (the file name carries none, and the
+folder is not shown to the extractor): `council_named`, the share of reports that name one, and
+`council_is_folder`, the share whose council is the folder's (`<urn>_<council>`, the truth here).
+
     .venv/bin/python bench/metadata_agreement.py                # ../shared/corpus
     .venv/bin/python bench/metadata_agreement.py /path/to/corpus --out /tmp/disagree.tsv
     .venv/bin/python bench/metadata_agreement.py --reader pymupdf   # raw PyMuPDF text
@@ -22,8 +28,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from findings.councils import all_councils
-from findings.metadata import extract_metadata
+from findings.councils import all_councils, canonical_authority
+from findings.metadata import extract_metadata, not_a_report
 from findings.metadata.grades import normalise_grade
 from findings.models import Page, ReportMeta
 
@@ -115,26 +121,47 @@ def compare(row: dict[str, str], meta: ReportMeta, name: str, tallies: dict[str,
         tallies[key].add(name, expected, meta.judgements.get(key, "(none)"))
 
 
-def measure(
-    corpus: Path, read: Callable[[Path], list[Page]]
-) -> tuple[dict[str, Tally], list[tuple[str, ReportMeta]]]:
-    """Per-field tallies over the corpus, and the reports the CSV has no grades for."""
+@dataclass
+class Measurement:
+    """Per-field tallies (the CSV's fields, then `council_named` and `council_is_folder`), the
+    reports the CSV has no grades for, and the files refused as no report, with the reason."""
+
+    tallies: dict[str, Tally]
+    ungraded: list[tuple[str, ReportMeta]]
+    refused: list[tuple[str, str]]
+
+
+def folder_council(folder: str) -> str:
+    """The council a corpus folder (`<urn>_<council>`) is for: its name, else its URN."""
+    urn, _, written = folder.partition("_")
+    return canonical_authority(written) or {c.urn: c.name for c in all_councils()}.get(urn, "")
+
+
+def measure(corpus: Path, read: Callable[[Path], list[Page]]) -> Measurement:
+    """Per-field tallies over the corpus, the reports the CSV has no grades for, and refusals."""
     with open(corpus / "ilacs_history.csv", encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    fields = ("authority", "type", "start", "end", "published", "inspector", *GRADE_FIELDS)
-    tallies = {key: Tally() for key in fields}
-    ungraded: list[tuple[str, ReportMeta]] = []
+    fields = ("authority", "type", "start", "end", "published", "inspector", *GRADE_FIELDS,
+              "council_named", "council_is_folder")  # fmt: skip
+    result = Measurement({key: Tally() for key in fields}, [], [])
     for row in rows:
         name = f"{row['urn']}_{row['local_authority']}/{row['pdf_filename']}"
         path = corpus / "ilacs" / name
         if not path.exists():
             print(f"missing: {name}", file=sys.stderr)
             continue
-        meta = extract_metadata(read(path), str(path))
-        compare(row, meta, name, tallies)
+        pages = read(path)
+        if reason := not_a_report(pages):
+            result.refused.append((name, reason))
+            continue
+        meta = extract_metadata(pages, str(path))
+        compare(row, meta, name, result.tallies)
+        from_text = extract_metadata(pages, path.name).authority or ""
+        result.tallies["council_named"].add(name, "(a council)", from_text and "(a council)")
+        result.tallies["council_is_folder"].add(name, folder_council(path.parent.name), from_text)
         if row["help_and_protection_grade"] in NO_VALUE:
-            ungraded.append((name, meta))
-    return tallies, ungraded
+            result.ungraded.append((name, meta))
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,7 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reader", choices=("auto", "findings", "pymupdf"), default="auto")
     parser.add_argument("--sample", type=int, default=0, help="show grades of N ungraded rows")
     args = parser.parse_args(argv)
-    tallies, ungraded = measure(args.corpus, pick_reader(args.reader))
+    measured = measure(args.corpus, pick_reader(args.reader))
+    tallies, ungraded = measured.tallies, measured.ungraded
+    for name, reason in measured.refused:
+        print(f"refused, not a report: {name}: {reason}")
     print(f"{'field':<22}{'compared':>9}{'agree':>7}{'share':>8}")
     for key, tally in tallies.items():
         print(f"{key:<22}{tally.compared:>9}{tally.agreed:>7}{tally.share:>8.1%}")

@@ -15,6 +15,8 @@ from findings.store import Store
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 ILACS_2022 = SEEDS / "blackburn-with-darwen-2022-ilacs-inspection.txt"
+NOT_REPORTS = Path(__file__).resolve().parent / "fixtures" / "not-reports"
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
 @pytest.fixture
@@ -28,10 +30,10 @@ def run(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
-def make_pdf(path: Path, text: str, **save_options) -> Path:
+def make_pdf(path: Path, text: str, fontsize: float = 11, **save_options) -> Path:
     doc = pymupdf.open()
     page = doc.new_page()
-    page.insert_textbox(pymupdf.Rect(72, 72, 523, 770), text, fontsize=11)
+    assert page.insert_textbox(pymupdf.Rect(72, 72, 523, 770), text, fontsize=fontsize) >= 0
     doc.save(str(path), **save_options)
     return path
 
@@ -174,3 +176,81 @@ def test_missing_index_gives_one_sentence(tmp_path, monkeypatch):
     result = run("reports")
     assert result.exit_code == 1
     assert result.output.startswith("Error: no index at")
+
+
+def failures(output: str) -> dict[str, str]:
+    """File name -> reason, from the `Failed: PATH: REASON` lines of `findings ingest`."""
+    return {line.split(": ", 2)[1].rsplit("/", 1)[-1]: line.split(": ", 2)[2]
+            for line in output.splitlines() if line.startswith("Failed: ")}  # fmt: skip
+
+
+def test_files_that_are_not_reports_are_refused_and_the_batch_goes_on(index, tmp_path):
+    import docx
+
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    banner = (NOT_REPORTS / "cookie-banner-page.txt").read_text(encoding="utf-8")
+    make_pdf(batch / "saved-web-page.pdf", banner, fontsize=7)
+    shutil.copy(NOT_REPORTS / "search-results-page.txt", batch / "search.txt")
+    template = docx.Document()
+    for line in (NOT_REPORTS / "empty-template.txt").read_text(encoding="utf-8").splitlines():
+        template.add_paragraph(line)
+    template.save(batch / "template.docx")
+    make_pdf(batch / "cover-only.pdf", "Inspection of Bury local authority\nchildren’s services\n\n"
+             "Judgement\nGrade\n\nOverall effectiveness\nGood\n")  # fmt: skip
+    shutil.copy(ILACS_2022, batch / "good.txt")
+    result = run("ingest", "--no-embed", str(batch))
+    assert result.exit_code == 1
+    reasons = failures(result.output)
+    assert reasons == {
+        "saved-web-page.pdf": "this is a web page saved as a file (cookie banner and site links, "
+                              "no report text), not a report",
+        "search.txt": "this is a page of search results saved from a website, not a report",
+        "template.docx": "this is an empty report template (its fields, such as '[Local "
+                         "authority name]', were never filled in), not a report",
+        "cover-only.pdf": "the file has no report text: headings, labels or numbers, but no "
+                          "sentences",
+    }  # fmt: skip
+    assert "1 added" in result.output and "4 failed" in result.output
+    assert [r.id for r in Store(index).reports()] == ["blackburn-with-darwen-2022-ilacs"]
+
+
+@pytest.mark.corpus
+def test_ofsted_report_not_found_pages_in_the_corpus_are_refused(index, tmp_path):
+    pages = [CORPUS / "ilacs" / "80429_birmingham" / "children's services inspection - 19 october 2012.pdf",
+             CORPUS / "ilacs" / "80431_blackpool" / "children's services inspection - 13 july 2012.pdf"]
+    if not all(p.exists() for p in pages):
+        pytest.skip(f"corpus not found at {CORPUS}")
+    result = run("ingest", "--no-embed", *map(str, pages), str(ILACS_2022))
+    reasons = failures(result.output)
+    assert list(reasons.values()) == [
+        "this is a web page saying 'Report not found', saved as a file, not a report; download "
+        "the report itself again"
+    ] * 2
+    assert [r.id for r in Store(index).reports()] == ["blackburn-with-darwen-2022-ilacs"]
+
+
+UNNAMED = """Inspection of local authority children’s services
+
+Inspection dates: 6 to 17 March 2023
+
+1. Children in care live in homes that meet their needs, and their social workers know them well.
+"""
+
+
+def test_a_report_with_no_council_is_stored_with_a_warning_and_listed_as_unnamed(index, tmp_path):
+    path = tmp_path / "inspection.txt"
+    path.write_text(UNNAMED, encoding="utf-8")
+    result = run("ingest", "--no-embed", str(path), str(ILACS_2022))
+    assert result.exit_code == 0
+    assert f"Warning: {path}: no council could be read from this report; name it with " \
+           "`findings correct inspection-2023-ilacs authority NAME`" in result.output
+    assert "Warning" not in result.output.replace(f"Warning: {path}", "")  # one warning only
+    assert "2 added" in result.output
+    unnamed = run("reports", "--unnamed").output.splitlines()
+    assert [line.split(":")[0] for line in unnamed] == ["inspection-2023-ilacs"]
+    assert run("correct", "inspection-2023-ilacs", "authority", "Bury").exit_code == 0
+    assert run("reports", "--unnamed").output == ""
+    path.write_text(UNNAMED + "\n2. Care leavers value their personal advisers.\n", encoding="utf-8")
+    result = run("ingest", "--no-embed", str(path))
+    assert "1 replaced" in result.output and "Warning" not in result.output  # named by the user

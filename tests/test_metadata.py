@@ -9,15 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from findings.metadata import extract_metadata
+from findings.metadata import extract_metadata, not_a_report, unnamed_reports, unnamed_warning
 from findings.metadata.dates import date_in_file_name, inspection_dates, published_date
 from findings.metadata.grades import normalise_grade
-from findings.models import Page
+from findings.models import Page, Report, ReportMeta
 from findings.vocabulary import GRADES, REPORT_TYPES
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "metadata_agreement.py"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def seed(name: str):
@@ -224,15 +225,120 @@ def test_focused_visit_letter_has_no_grades() -> None:
     assert meta.judgements == {}
 
 
-def test_report_not_found_page_falls_back_to_folder_for_authority() -> None:
-    text = "Skip to main content\nReport not found\nSorry, the document no longer exists."
-    meta = extract_metadata([Page(1, text)], "ilacs/80431_blackpool/x - 13 july 2012.pdf")
-    assert (meta.report_type, meta.authority, meta.title) == (
-        "other",
-        "Blackpool",
-        "Report not found",
+# --- letters: focused visits, monitoring visits, joint targeted area inspections -------------
+
+# Modelled on Ofsted's published letters: Ofsted's address (Manchester, Nottingham, London: never
+# the council), the council's address, "Dear ...", the title, "This letter summarises ...".
+LETTERS = {
+    "focused-visit-2023-newcastle.txt": (
+        "focused_visit", "Newcastle upon Tyne", date(2023, 3, 14), date(2023, 3, 15),
+        "Mary Jones", "Focused visit to Newcastle local authority children’s services",
+    ),
+    "monitoring-visit-2023-birmingham-trust.txt": (
+        "monitoring_visit", "Birmingham", date(2023, 9, 13), date(2023, 9, 14),
+        "Tracey Ledder", "Monitoring visit to Birmingham Children’s Trust",
+    ),
+    "monitoring-visit-2016-doncaster.txt": (
+        "monitoring_visit", "Doncaster", date(2016, 2, 10), date(2016, 2, 11), "Nick Stacey",
+        "Monitoring visit of Doncaster Metropolitan Borough Council children’s services",
+    ),
+    "jtai-2019-county-durham.txt": (
+        "jtai", "Durham", date(2019, 3, 25), date(2019, 3, 29), "Yvette Stanley",
+        "Joint targeted area inspection of the multi-agency response to children’s mental "
+        "health in County Durham",
+    ),
+    "jtai-2023-kingston.txt": (
+        "jtai", "Kingston upon Thames", date(2023, 3, 6), date(2023, 3, 10), "Matthew Brazier",
+        "Joint targeted area inspection of the multi-agency response to children and families "
+        "who need help in Kingston",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LETTERS))
+def test_letters_give_type_council_dates_and_no_grades(name: str) -> None:
+    kind, council, start, end, inspector, title = LETTERS[name]
+    text = (FIXTURES / "letters" / name).read_text(encoding="utf-8")
+    meta = extract_metadata([Page(1, text)], name)
+    assert meta.report_type == kind
+    assert meta.authority == council  # not Manchester or Nottingham, where Ofsted writes from
+    assert (meta.inspection_start, meta.inspection_end) == (start, end)
+    assert meta.lead_inspector == inspector
+    assert meta.title == title
+    assert meta.judgements == {}  # "judged inadequate in March 2022" is history, not a grade
+
+
+def test_focused_visit_with_its_title_before_the_greeting() -> None:
+    text = (
+        "Focused visit to Bury local authority children’s services\n\nDear Ms Smith\n\n"
+        "This letter summarises the findings of the focused visit to Bury local authority "
+        "children’s services on 14 and 15 March 2023. His Majesty’s Inspectors for this visit "
+        "were Jo Bell and Sam Cole.\n"
     )
-    assert meta.published == date(2012, 7, 13)
+    meta = extract_metadata([Page(1, text)], "letter.pdf")
+    assert (meta.report_type, meta.authority) == ("focused_visit", "Bury")
+    assert meta.title == "Focused visit to Bury local authority children’s services"
+    assert (meta.inspection_start, meta.inspection_end) == (date(2023, 3, 14), date(2023, 3, 15))
+
+
+def test_ilacs_after_the_april_2026_reform_reads_every_grade_but_overall() -> None:
+    """Brent, 27 April to 1 May 2026: one week on site, four grades, no overall effectiveness."""
+    text = (FIXTURES / "ilacs-2026-brent-cover.txt").read_text(encoding="utf-8")
+    meta = extract_metadata([Page(1, text)], "children's services inspection - 17 june 2026.pdf")
+    assert (meta.authority, meta.report_type) == ("Brent", "ilacs_short")
+    assert (meta.inspection_start, meta.inspection_end) == (date(2026, 4, 27), date(2026, 5, 1))
+    assert meta.published == date(2026, 6, 17)
+    assert meta.lead_inspector == "Monique Lindsay"
+    assert meta.judgements == {
+        "impact_of_leaders": "good",
+        "help_and_protection": "good",
+        "in_care": "good",
+        "care_leavers": "good",
+    }
+
+
+# --- only reports are indexed -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("cookie-banner-page.txt", "this is a web page saved as a file (cookie banner"),
+        ("search-results-page.txt", "this is a page of search results saved from a website"),
+        ("empty-template.txt", "this is an empty report template (its fields, such as "
+                               "'[Local authority name]', were never filled in)"),
+    ],
+)  # fmt: skip
+def test_pages_that_are_not_reports_are_named_as_such(name: str, reason: str) -> None:
+    text = (FIXTURES / "not-reports" / name).read_text(encoding="utf-8")
+    assert not_a_report([Page(1, text)]).startswith(reason)
+
+
+def test_a_file_with_headings_and_no_sentences_is_no_report() -> None:
+    cover = "Inspection of Brent local authority\nchildren’s services\n\nJudgement\nGrade\nGood\n"
+    assert not_a_report([Page(1, cover), Page(2, "2")]) == (
+        "the file has no report text: headings, labels or numbers, but no sentences"
+    )
+
+
+def test_reports_letters_and_short_notes_are_reports() -> None:
+    for path in [*SEEDS.glob("*.txt"), *SEEDS.glob("*.md"), *(FIXTURES / "letters").glob("*")]:
+        assert not_a_report([Page(1, path.read_text(encoding="utf-8"))]) is None, path.name
+    # A user's own one-line note, and a report printed from a web page with its cookie banner.
+    assert not_a_report([Page(1, "1. The plan was flawed and unclear.")]) is None
+    banner = (FIXTURES / "not-reports" / "cookie-banner-page.txt").read_text(encoding="utf-8")
+    report = (SEEDS / "blackburn-with-darwen-2022-ilacs-inspection.txt").read_text(encoding="utf-8")
+    assert not_a_report([Page(1, banner), Page(2, report)]) is None
+
+
+def test_unnamed_reports_are_those_with_no_council() -> None:
+    named = Report("bury-2023-ilacs", "a.pdf", "h", ReportMeta(authority="Bury"))
+    unnamed = Report("report-2023-ilacs", "b.pdf", "h", ReportMeta(authority=None))
+    assert unnamed_reports([named, unnamed]) == [unnamed]
+    assert unnamed_warning("report-2023-ilacs") == (
+        "no council could be read from this report; name it with "
+        "`findings correct report-2023-ilacs authority NAME`"
+    )
 
 
 @pytest.mark.parametrize(
@@ -300,6 +406,14 @@ FLOORS = {
     "help_and_protection": 0.99,
     "in_care": 0.985,
     "care_leavers": 0.985,
+    # the council read from the report's text alone, and agreeing with the corpus folder
+    "council_named": 1.0,
+    "council_is_folder": 1.0,
+}
+# The corpus's two Ofsted "Report not found" pages saved as PDF: the only files refused.
+NOT_REPORTS = {
+    "80429_birmingham/children's services inspection - 19 october 2012.pdf",
+    "80431_blackpool/children's services inspection - 13 july 2012.pdf",
 }
 
 
@@ -311,21 +425,20 @@ def corpus_tallies():
     bench = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = bench  # its dataclass needs to find its own module
     spec.loader.exec_module(bench)
-    tallies, ungraded = bench.measure(CORPUS, bench.pick_reader("auto"))
-    return tallies, ungraded
+    return bench.measure(CORPUS, bench.pick_reader("auto"))
 
 
 @pytest.mark.corpus
 @pytest.mark.parametrize("field", sorted(FLOORS))
 def test_corpus_agreement_with_scrape(corpus_tallies, field: str) -> None:
-    tally = corpus_tallies[0][field]
+    tally = corpus_tallies.tallies[field]
     assert tally.compared > 200
     assert tally.share >= FLOORS[field], tally.rows[:5]
 
 
 @pytest.mark.corpus
 def test_corpus_reports_without_scraped_grades_still_get_them(corpus_tallies) -> None:
-    ungraded = corpus_tallies[1]
+    ungraded = corpus_tallies.ungraded
     kinds = {meta.report_type for _, meta in ungraded}
     assert kinds <= set(REPORT_TYPES)
     sif = [meta for _, meta in ungraded if meta.report_type == "sif"]
@@ -335,3 +448,11 @@ def test_corpus_reports_without_scraped_grades_still_get_them(corpus_tallies) ->
     ]
     assert len(with_cover_grades) >= len(sif) - 1  # the stand-alone LSCB review has none
     assert sum(1 for m in sif if m.lead_inspector) >= len(sif) - 2
+
+
+@pytest.mark.corpus
+def test_corpus_refuses_the_report_not_found_pages_and_no_report(corpus_tallies) -> None:
+    refused = dict(corpus_tallies.refused)
+    assert set(refused) == NOT_REPORTS
+    assert all("'Report not found'" in reason for reason in refused.values())
+    assert corpus_tallies.tallies["council_named"].compared == 365 - len(NOT_REPORTS)

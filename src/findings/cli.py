@@ -86,6 +86,8 @@ def ingest(paths: tuple[str, ...], index_dir: str | None, model: str | None, no_
     summary = library.ingest(paths, progress=progress)
     for path, reason in summary.failed:
         click.echo(f"Failed: {path}: {reason}", err=True)
+    for path, warning in summary.warnings:
+        click.echo(f"Warning: {path}: {warning}", err=True)
     click.echo(summary.line(), err=True)
     if summary.failed:
         sys.exit(1)
@@ -94,18 +96,21 @@ def ingest(paths: tuple[str, ...], index_dir: str | None, model: str | None, no_
 @main.command()
 @index_option
 @json_option
+@click.option("--unnamed", is_flag=True, help="Only reports with no council (name them with `findings correct`).")
 @user_errors
-def reports(index_dir: str | None, as_json: bool) -> None:
+def reports(index_dir: str | None, as_json: bool, unnamed: bool) -> None:
     """List the indexed reports.
 
     \b
     Example:
         findings reports --json
+        findings reports --unnamed
     """
+    from findings.metadata import unnamed_reports
     from findings.store import Store
 
     store = Store(Settings.load(index_dir).index_dir, create=False)
-    for report in store.reports():
+    for report in unnamed_reports(store.reports()) if unnamed else store.reports():
         if as_json:
             click.echo(json.dumps(serialise.report(report), ensure_ascii=False))
         else:

@@ -4,10 +4,12 @@ The table is `data/councils.csv`, a trimmed copy of the corpus `la_lookup.csv` (
 authority: URN, old and new LA codes, ONS name, other names, region, LA type and the ten
 statistical neighbours by old LA code).  The ONS name is the canonical name everywhere in
 `findings`; `canonical_authority` maps the spellings reports use ("Kingston upon Hull City
-Council", "London Borough of Merton", "Bristol, City of") onto it.
+Council", "London Borough of Merton", "Bristol, City of") onto it.  The short forms Ofsted and
+councils write ("Newcastle", "Kingston", "County Durham", "St Helens", "BCP", "London
+Corporation") are in the table's `also_known_as` column, so each council's names are in one place.
 
-Three rows are predecessor councils (Cumbria, Northamptonshire, Poole) kept so that old reports
-still resolve; they have no statistical neighbours and `Council.current` is False for them.
+Four rows are predecessor councils (Bournemouth, Cumbria, Northamptonshire, Poole) kept so that
+old reports still resolve; they have no statistical neighbours and `Council.current` is False.
 """
 
 from __future__ import annotations
@@ -23,15 +25,10 @@ from importlib.resources import files
 
 logger = logging.getLogger(__name__)
 
-# Spellings seen in reports that the lookup table does not carry (normalised form -> ONS name).
-_EXTRA_ALIASES: dict[str, str] = {
-    "east riding": "East Riding of Yorkshire",
-    "southend": "Southend-on-Sea",
-    "saint helens": "St. Helens",
-    "st helens": "St. Helens",
-    "hull": "Kingston Upon Hull, City of",
-    "bournemouth christchurch and poole": "Bournemouth, Christchurch and Poole",
-}
+# Places whose names contain a council's name but are not that council: they are matched (and
+# give no council) so that the shorter name inside them is not ("Newcastle-under-Lyme" is a
+# district of Staffordshire, not Newcastle upon Tyne).
+_NOT_COUNCILS = ("Newcastle-under-Lyme",)
 
 # Words councils put around their place name; stripped one at a time until a name matches.
 _PREFIXES = (
@@ -80,8 +77,13 @@ class Council:
 
     @property
     def current(self) -> bool:
-        """False for predecessor councils (Cumbria, Northamptonshire, Poole): no neighbours."""
+        """False for predecessor councils (Bournemouth, Cumbria, ...): they have no neighbours."""
         return bool(self.stat_neighbours)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name the table knows it by: the ONS name, then the other names."""
+        return (self.name, *self.also_known_as)
 
 
 def normalise_name(text: str) -> str:
@@ -121,10 +123,12 @@ def _table() -> tuple[dict[str, Council], dict[str, str]]:
         )
     aliases: dict[str, str] = {}
     for council in councils.values():
-        for spelling in (council.name, *council.also_known_as):
+        for spelling in council.names:
             for form in _forms(spelling):
-                aliases.setdefault(form, council.name)
-    aliases.update(_EXTRA_ALIASES)
+                if aliases.setdefault(form, council.name) != council.name:
+                    logger.warning("'%s' names both %s and %s", form, aliases[form], council.name)
+    for place in _NOT_COUNCILS:
+        aliases[normalise_name(place)] = ""
     return councils, aliases
 
 
@@ -154,7 +158,7 @@ def canonical_authority(text: str) -> str | None:
     name = normalise_name(text)
     while name:
         if name in aliases:
-            return aliases[name]
+            return aliases[name] or None
         shorter = _strip_once(name)
         if shorter == name:
             return None
@@ -195,8 +199,9 @@ def find_authority_in_text(text: str, require_capital: bool = True) -> str | Non
     for match in _name_pattern().finditer(search_text):
         if require_capital and not match.group(0)[0].isupper():
             continue
-        if best is None or len(match.group(0)) > best[0]:
-            best = (len(match.group(0)), aliases[normalise_name(match.group(0))])
+        named = aliases[normalise_name(match.group(0))]
+        if named and (best is None or len(match.group(0)) > best[0]):
+            best = (len(match.group(0)), named)
     return best[1] if best else None
 
 
@@ -206,7 +211,7 @@ def council(name: str) -> Council:
     canonical = canonical_authority(name)
     if canonical is None:
         guesses = difflib.get_close_matches(normalise_name(name), list(aliases), n=3, cutoff=0.6)
-        names = list(dict.fromkeys(aliases[g] for g in guesses))
+        names = list(dict.fromkeys(aliases[g] for g in guesses if aliases[g]))
         hint = f" Did you mean {' or '.join(repr(n) for n in names)}?" if names else ""
         raise ValueError(f"Unknown council '{name}'.{hint}")
     return councils[canonical]

@@ -19,7 +19,7 @@ import numpy as np
 
 from findings.embedding.clauses import embed_texts
 from findings.files import sha256_file
-from findings.metadata import extract_metadata
+from findings.metadata import extract_metadata, not_a_report, unnamed_reports, unnamed_warning
 from findings.models import Paragraph, Report, ReportMeta
 from findings.readers import SUPPORTED_SUFFIXES, ReadError
 from findings.sandbox import read_pages_limited
@@ -43,6 +43,7 @@ class IngestSummary:
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # stored, but needs the user
 
     @property
     def changed(self) -> bool:
@@ -104,6 +105,10 @@ def ingest_paths(
                 summary.failed.append((str(path), str(exc)))
                 continue
             getattr(summary, status).append(str(path))
+            done = current.result()
+            if done.meta and not done.meta.authority:  # unless the user named it before
+                named = store.reports([store.source_hash(done.source)[0]])
+                summary.warnings += [(str(path), unnamed_warning(r.id)) for r in unnamed_reports(named)]
     return summary
 
 
@@ -133,6 +138,8 @@ def _read_if_changed(path: Path, existing: tuple[str, str] | None) -> _Read:
     if existing and existing[1] == read.digest:
         return read
     read.pages = read_pages_limited(path)
+    if reason := not_a_report(read.pages):
+        raise ReadError(reason)
     read.drafts = split_pages(read.pages)
     if not read.drafts:
         raise ReadError("no paragraphs found in the text")

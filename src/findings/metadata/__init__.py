@@ -18,7 +18,17 @@ Layouts covered, all seen in Ofsted's 2012-2026 reports:
 - Looked after children inspections (2012-13) and safeguarding and looked after children
   inspections (2009-12) have no REPORT_TYPES key of their own: they are `other`, with the
   report's own title, `overall_effectiveness` and `capacity_to_improve`.
-- Monitoring and focused visits (no grades), JTAIs, LGA peer reviews, council press releases.
+- Monitoring and focused visits and joint targeted area inspections: letters, not graded
+  reports.  The letter opens with Ofsted's address (an Ofsted office in Manchester, Nottingham
+  or London: never the council) and the council's; the council is read from the title ("Focused
+  visit to X children's services", "Monitoring visit to X Children's Trust", "Joint targeted
+  area inspection of the multi-agency response to ... in X") or from "This letter summarises the
+  findings of the ... visit to X", and the dates from "on 14 and 15 March 2023", "Between 25 and
+  29 March 2019" or "This inspection took place from 6 to 10 March 2023".
+- LGA peer reviews and council press releases.
+
+`not_a_report(pages)` (in `screening`) says why a file is no report at all (a web page saved as
+PDF, an empty template, no report text); `unnamed_reports` lists stored reports with no council.
 
 Text may come from any reader: headings may carry "## " or markdown emphasis, and a label and
 its value may be on one line or several, so matching is done on whitespace-flattened text.
@@ -28,6 +38,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from pathlib import PurePath
 
 from findings.councils import canonical_authority, find_authority_in_text
@@ -38,7 +49,10 @@ from findings.metadata.dates import (
     published_date,
 )
 from findings.metadata.grades import judgements_for
-from findings.models import Page, ReportMeta
+from findings.metadata.screening import not_a_report
+from findings.models import Page, Report, ReportMeta
+
+__all__ = ["extract_metadata", "not_a_report", "unnamed_reports", "unnamed_warning"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +62,6 @@ SHORT_INSPECTION_MAX_DAYS = 7
 _TYPE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern, re.IGNORECASE))
     for kind, pattern in (
-        ("other", r"\bReport not found\b"),
         ("jtai", r"\bJoint targeted area inspection\b"),
         ("monitoring_visit", r"\bMonitoring visit (?:to|of)\b"),
         ("focused_visit", r"\bFocused visit (?:to|of)\b"),
@@ -89,20 +102,44 @@ _TITLE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
             r" of the Local Safeguarding Children Board)?)"
         ),
         r"\b(Review of the effectiveness of the Local Safeguarding Children Board)",
-        r"\b(Report not found)\b",
         r"\b(Inspection of (?:local authority )?arrangements for the protection of children)",
         r"\b(Inspection of (?:safeguarding and )?looked after children(?:.s)? services)",
         r"\b(Inspection of (?:local authority )?children.s social care services)",
         r"\b(Inspection of [\w ,&'’.-]{1,90}?\bChildren(?:.s)?(?: and Families)? Trust)\b",
         (
-            r"\b((?:Joint targeted area inspection|Monitoring visit|Focused visit) (?:to|of)\b.{3,100}?)"
-            r"(?=\s+(?:Inspection dates?|Dates? of|Visit dates?|Lead inspector|$)|\s\d)"
+            r"\b((?:Joint targeted area inspection|Monitoring visit|Focused visit) (?:to|of|in)\b"
+            r".{3,200}?)(?=\s+(?-i:Dear|This|Between|From|On|During|Headline|Key|Areas)\b"
+            r"|\s+(?:Inspection dates?|Dates? of|Visit dates?|Lead inspector)\b|\s\d|$)"
         ),
     )
 )
+# Where a letter names the council: in its title (the phrase that ends the title) ...
+_LETTER_TITLE_COUNCIL = tuple(
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        r"\bvisit (?:to|of) (?:the )?(?P<council>.{2,100}?)(?:\s+(?:local authority )?"
+        r"children.s services)?$",
+        r"\bJoint targeted area inspection (?:of|in) (?:the )?(?:.{3,150}? in )?(?P<council>.{2,60})$",
+    )
+)
+# ... or in its first sentence.
+_LETTER_SENTENCE_COUNCIL = tuple(
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        r"\bThis letter summarises the findings of the (?:focused|monitoring) visit to (?:the )?"
+        r"(?P<council>.{2,100}?)\s+(?:(?:local authority )?children.s services\b|on \d)",
+        r"\bjoint inspection of the multi-agency response to .{3,150}? in (?P<council>[^.]{2,60})\.",
+    )
+)
+# Ofsted's own offices, on every letter's first page: from the building to the postcode.
+_OFSTED_ADDRESS = re.compile(
+    r"\b(?:Piccadilly Gate|Agora|Aviation House|Clive House|Royal Exchange Buildings|Rivergate)"
+    r"\b.{0,80}?\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b"
+)
 _NAME_STOP = re.compile(
     r"\s*(?:,|\(|\bHMI\b|\bHer Majesty|\bHis Majesty|\bSenior HMI\b|\bOfsted\b|\bInspector\b"
-    r"|\bDeputy\b|\bTeam\b|\bAge group\b|\bJudgement\b|\d|\s[A-Z][a-z]+(?:\s[a-z]+)*:).*$",
+    r"|\bDeputy\b|\bTeam\b|\bAge group\b|\bJudgement\b|\bNational Director\b|\bDirector\b"
+    r"|\bChief Inspector\b|\d|\s[A-Z][a-z]+(?:\s[a-z]+)*:).*$",
     re.DOTALL,
 )
 _INSPECTOR = re.compile(
@@ -167,12 +204,18 @@ def report_title(raw_head: str, head: str, kind: str) -> str:
 
 
 def report_authority(head: str, title: str, source_name: str = "") -> str | None:
-    """The council, from the title, else the cover, else the document's head, else the file."""
-    match = _ILACS_TITLE.search(title)
-    if match:
-        named = canonical_authority(match.group("council"))
-        if named:
+    """The council, from the title, else a letter's first sentence, else the cover, else the
+    document's head (Ofsted's own address left out), else the file's folder or name."""
+    for match in (
+        _ILACS_TITLE.search(title),
+        *(pattern.search(title) for pattern in _LETTER_TITLE_COUNCIL),
+        *(pattern.search(head) for pattern in _LETTER_SENTENCE_COUNCIL),
+    ):
+        if match and (named := _council_in(match.group("council"))):
             return named
+    if title and (named := find_authority_in_text(title)):
+        return named
+    head = _OFSTED_ADDRESS.sub(" ", head)
     title_at = head.find(title) if title else -1
     cover = head[: title_at + len(title) + 300] if title_at >= 0 else head[:600]
     for text in (cover, head):
@@ -185,6 +228,11 @@ def report_authority(head: str, title: str, source_name: str = "") -> str | None
         if found:
             return found
     return find_authority_in_text(path.name, require_capital=False)
+
+
+def _council_in(words: str) -> str | None:
+    """The council named by a phrase from a title ("Kingston", "Birmingham Children's Trust")."""
+    return canonical_authority(words) or find_authority_in_text(words)
 
 
 def _drop_others(text: str) -> str:
@@ -206,3 +254,16 @@ def lead_inspector(text: str) -> str | None:
     # Visit letters are signed: "Yours sincerely Kathryn Grindrod Her Majesty's Inspector".
     match = re.search(r"Yours sincerely,?\s+((?:[A-Z][\w'’-]+\s){0,3}[A-Z][\w'’-]+)", flat)
     return _NAME_STOP.sub("", match.group(1)).strip() or None if match else None
+
+
+def unnamed_reports(reports: Iterable[Report]) -> list[Report]:
+    """The reports with no council, neither read from the report nor given by the user."""
+    return [report for report in reports if not report.meta.authority]
+
+
+def unnamed_warning(report_id: str) -> str:
+    """The sentence that tells the user a report has no council, and how to name it."""
+    return (
+        "no council could be read from this report; name it with "
+        f"`findings correct {report_id} authority NAME`"
+    )
