@@ -164,6 +164,7 @@ class UploadOutcome:
     added: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
 
 
 def ingest_uploads(
@@ -193,6 +194,7 @@ def ingest_uploads(
         outcome.added = [shown.get(p, p) for p in summary.added + summary.replaced]
         outcome.unchanged = [shown.get(p, p) for p in summary.unchanged]
         outcome.failed += [(shown.get(p, p), reason) for p, reason in summary.failed]
+        outcome.warnings = [(shown.get(p, p), warning) for p, warning in summary.warnings]
         for path, _ in summary.failed:
             Path(path).unlink(missing_ok=True)  # keep uploads/ to files that are indexed
     if outcome.failed and not outcome.summary_line:
@@ -204,4 +206,5 @@ def outcome_messages(outcome: UploadOutcome) -> list[tuple[str, str]]:
     """(streamlit element name, text) lines that report an upload batch on the page."""
     lines = [("warning" if outcome.failed else "success", f"Ingest: {outcome.summary_line}.")]
     lines += [("error", f"{name}: {reason}") for name, reason in outcome.failed]
+    lines += [("warning", f"{name}: {warning}") for name, warning in outcome.warnings]
     return lines
