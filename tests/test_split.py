@@ -123,3 +123,62 @@ def test_page_break_split_paragraph_across_pages_is_joined():
     assert paragraphs[1].text == "The second paragraph runs over the page break and ends here."
     assert paragraphs[1].page == 1
     assert paragraphs[2].page == 2
+
+
+# --- pages: each paragraph cites the page that holds its first words -------------------------
+
+
+def earlier_paragraphs(up_to: int, page: int = 1) -> Page:
+    """A page of paragraphs 1..up_to, so that the paragraphs under test keep their real numbers."""
+    return Page(page, "\n\n".join(f"{n}. Finding number {n} is stated here." for n in range(1, up_to + 1)))
+
+
+# A SIF/ILACS page break as the PDF reader gives it: the running footer is dropped, so page 10
+# carries on paragraph 48 with no blank line, and 49 opens mid-block on page 10.
+SOUTH_GLOS_9_10 = [
+    earlier_paragraphs(47, page=8),
+    Page(9, (
+        "## The impact of leaders on social work practice with children and\n"
+        "## families: good\n\n"
+        "48. The members of the children’s services senior leadership team, with the\n"
+        "support of corporate and political leaders, understand and prioritise the needs\n"
+        "of children. Substantial investment and a vision shared by corporate and political\n"
+        "leaders have enabled a restructure of"
+    )),
+    Page(10, (
+        "directorates and resource allocation that has prioritised children and care\n"
+        "leavers.\n"
+        "49. Children’s services are successfully led by a committed and determined\n"
+        "executive director who has provided the much-needed strength.\n"
+        "50. Political leaders are highly informed about and supportive of children’s services."
+    )),
+]
+
+
+def test_paragraph_opening_after_a_page_break_without_a_blank_line_cites_its_own_page():
+    by_number = {p.number: p for p in split_pages(SOUTH_GLOS_9_10)}
+    assert by_number[48].page == 9
+    assert by_number[48].text.endswith("enabled a restructure of directorates and resource "
+                                       "allocation that has prioritised children and care leavers.")
+    assert by_number[49].page == 10
+    assert by_number[50].page == 10
+
+
+def test_a_number_alone_at_the_foot_of_a_page_does_not_swallow_the_next_paragraph():
+    # Waltham Forest 2015: "89." is printed alone at the foot of page 22 and "90." opens page 23.
+    pages = [
+        earlier_paragraphs(87, page=21),
+        Page(22, "88. The authority’s commissioning strategy aims to manage the market.\n\n89."),
+        Page(23, "90. The majority of foster carers are Asian or black Afro-Caribbean.\n"
+                 "91. Foster carers who are approved by the authority are positive."),
+    ]
+    paragraphs = split_pages(pages)
+    assert [(p.number, p.page) for p in paragraphs[87:]] == [(88, 22), (90, 23), (91, 23)]
+    assert paragraphs[88].text.startswith("The majority of foster carers")
+
+
+def test_a_number_whose_text_starts_the_next_page_cites_the_next_page():
+    pages = [earlier_paragraphs(10, page=3), Page(4, "11. The paragraph ends here.\n\n12."),
+             Page(5, "Its text is all here.")]
+    twelve = split_pages(pages)[-1]
+    assert (twelve.number, twelve.page, twelve.text) == (12, 5, "Its text is all here.")

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from findings.models import Page, Paragraph
 
 _NUMBERED = re.compile(r"^(?:-\s+)?(\d{1,3})\.\s+(\S.*)$")
+_BARE_NUMBER = re.compile(r"^(\d{1,3})\.$")
 _BULLET = re.compile(r"^-\s+(.*)$")
 _HEADING = re.compile(r"^##\s+(.*)$")
 _PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,3}(?:\s+of\s+\d{1,3})?$", re.I)
@@ -184,22 +185,24 @@ class _Splitter:
 
     def run(self, lines: list[tuple[int, str]]) -> list[_Draft]:
         blocks = _blocks(lines)
-        for index, (page, block) in enumerate(blocks):
-            following = blocks[index + 1][1] if index + 1 < len(blocks) else []
-            self._block(page, block, following)
+        for index, block in enumerate(blocks):
+            following = _texts(blocks[index + 1]) if index + 1 < len(blocks) else []
+            self._block(block, following)
         return self.drafts
 
-    def _block(self, page: int, block: list[str], following: list[str]) -> None:
-        first = block[0].strip()
-        if _HEADING.match(first) and all(_HEADING.match(b.strip()) for b in block):
-            self._heading(page, " ".join(_HEADING.match(b.strip()).group(1) for b in block), following)
+    def _block(self, block: list[tuple[int, str]], following: list[str]) -> None:
+        """One block of lines; each line keeps its own page, as a block may run over a break."""
+        texts = _texts(block)
+        page = block[0][0]
+        if all(_HEADING.match(b.strip()) for b in texts):
+            self._heading(page, " ".join(_HEADING.match(b.strip()).group(1) for b in texts), following)
             return
-        if _looks_like_plain_heading(block, following):
-            self._heading(page, " ".join(b.strip() for b in block), following)
+        if _looks_like_plain_heading(texts, following):
+            self._heading(page, " ".join(b.strip() for b in texts), following)
             return
         self.lone_line = len(block) == 1
-        for i, raw in enumerate(block):
-            self._line(page, raw.strip(), block_start=(i == 0))
+        for i, (line_page, raw) in enumerate(block):
+            self._line(line_page, raw.strip(), block_start=(i == 0))
 
     def _heading(self, page: int, text: str, following: list[str]) -> None:
         text = _norm(text.replace("## ", ""))
@@ -227,20 +230,32 @@ class _Splitter:
             self.next_number = number + 1
             self._open("numbered", number, page, numbered.group(2))
             return
+        bare = _BARE_NUMBER.match(text)
+        if bare and int(bare.group(1)) == self.next_number:
+            # "89." alone on its line: its text follows (perhaps on the next page), or never comes.
+            self.next_number += 1
+            self._open("numbered", int(bare.group(1)), page, "")
+            return
         bullet = _BULLET.match(text)
         if bullet:
             body = bullet.group(1)
             if self.current is not None and self.current.kind != "item" and body[:1].islower():
-                self.current.lines[-1] = _join(self.current.lines[-1], body, self.vocabulary)
+                self._extend(page, body)
             elif self.current and self.current.kind == "numbered" and self.current.text.endswith(":"):
                 self.current.lines.append(f"\n- {body}")
             else:
                 self._open("item", None, page, body)
             return
         if self.current is not None and (not block_start or self._continues(text, block_start)):
-            self.current.lines[-1] = _join(self.current.lines[-1], text, self.vocabulary)
+            self._extend(page, text)
             return
         self._open("prose", None, page, text)
+
+    def _extend(self, page: int, text: str) -> None:
+        """Carry the open paragraph on; its page is where its first words are."""
+        if not self.current.text.strip():
+            self.current.page = page
+        self.current.lines[-1] = _join(self.current.lines[-1], text, self.vocabulary)
 
     def _accept_number(self, number: int, rest: str, block_start: bool, is_item: bool) -> bool:
         if self.lone_line and _ENDS_WITH_GRADE.search(rest) and len(rest) < 120:
@@ -266,29 +281,32 @@ class _Splitter:
         self.current = draft
 
 
-def _blocks(lines: list[tuple[int, str]]) -> list[tuple[int, list[str]]]:
-    blocks: list[tuple[int, list[str]]] = []
-    current: list[str] = []
-    page = 1
+def _blocks(lines: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
+    """Runs of non-blank lines, each line with its page (a run may cross a page break)."""
+    blocks: list[list[tuple[int, str]]] = []
+    current: list[tuple[int, str]] = []
     for line_page, text in lines:
         if text.strip():
-            if not current:
-                page = line_page
             # A heading line and a body line never share a block; nor does an indented line
             # after a finished sentence (extractors indent a block that follows a page break).
+            last = current[-1][1] if current else ""
             if current and (
-                bool(_HEADING.match(text.strip())) != bool(_HEADING.match(current[-1].strip()))
-                or (text[:1].isspace() and _TERMINAL.search(current[-1]))
+                bool(_HEADING.match(text.strip())) != bool(_HEADING.match(last.strip()))
+                or (text[:1].isspace() and _TERMINAL.search(last))
             ):
-                blocks.append((page, current))
-                current, page = [], line_page
-            current.append(text)
+                blocks.append(current)
+                current = []
+            current.append((line_page, text))
         elif current:
-            blocks.append((page, current))
+            blocks.append(current)
             current = []
     if current:
-        blocks.append((page, current))
+        blocks.append(current)
     return blocks
+
+
+def _texts(block: list[tuple[int, str]]) -> list[str]:
+    return [text for _, text in block]
 
 
 def _looks_like_plain_heading(block: list[str], following: list[str]) -> bool:
