@@ -182,3 +182,65 @@ def test_a_number_whose_text_starts_the_next_page_cites_the_next_page():
              Page(5, "Its text is all here.")]
     twelve = split_pages(pages)[-1]
     assert (twelve.number, twelve.page, twelve.text) == (12, 5, "Its text is all here.")
+
+
+# PDFs drawn with PyMuPDF in the layout of real reports (A4, 11pt body, page numbers printed at
+# the foot), so the reader's use of positions is tested without the corpus.
+A4 = (595.0, 842.0)
+
+
+def make_pdf(path: Path, pages: list[list[tuple]]) -> Path:
+    """Each page is a list of (x, y, text) or (x, y, text, font, size) placed on an A4 page."""
+    import pymupdf
+
+    document = pymupdf.open()
+    for items in pages:
+        page = document.new_page(width=A4[0], height=A4[1])
+        for x, y, text, *style in items:
+            font, size = style if style else ("helv", 11)
+            page.insert_text((x, y), text, fontname=font, fontsize=size)
+    document.save(str(path))
+    return path
+
+
+def body(lines: list[str], top: float = 100.0, x: float = 70.0) -> list[tuple]:
+    return [(x, top + 14.5 * i, line) for i, line in enumerate(lines)]
+
+
+FOOTER = "Inspection of Norfolk local authority children’s services"
+
+
+# --- printed page numbers --------------------------------------------------------------------
+
+
+def test_pdf_pages_carry_the_number_printed_in_the_footer_or_header(tmp_path):
+    line = [(70, 400, "Children in care benefit from stable homes and strong relationships.")]
+    pdf = make_pdf(tmp_path / "r.pdf", [
+        line,  # the cover: no number
+        line + [(70, 800, FOOTER, "helv", 8), (290, 810, "2", "helv", 10)],  # ILACS footer
+        line + [(290, 758, "3")],  # SIF 2014: printed at 90% of the height, inside the body band
+        line + [(70, 30, "Norfolk County Council Inspection of looked after children services"),
+                (520, 30, "1")],  # LAC 2013: in the header, numbered from the third PDF page
+        line + [(250, 810, "Page 5 of 12", "helv", 9)],
+        line + [(290, 420, "6")],  # a number mid-page (a table cell) is no page number
+    ])
+    pages = read_pages(pdf)
+    assert [p.label for p in pages] == [None, "2", "3", "1", "5", None]
+    assert all("Inspection of Norfolk" not in p.text for p in pages)
+
+
+def test_paragraphs_carry_the_printed_number_of_the_page_holding_their_first_words():
+    pages = [
+        Page(3, "## Inspection findings\n\nThe local authority has strengthened its front door.\n"
+                "Managers now review every contact within a day, and", label="1"),
+        Page(4, "decisions are recorded clearly.\n\nSocial workers know their children well.",
+             label="2"),
+    ]
+    first, second = split_pages(pages)
+    assert (first.page, first.page_label) == (3, "1")
+    assert (second.page, second.page_label) == (4, "2")
+
+
+def test_text_and_markdown_pages_print_no_number():
+    assert {p.label for p in read_pages(SEEDS / "blackpool-2012-child-protection-inspection.md")} == {None}
+    assert {p.page_label for p in split("blackburn-with-darwen-2022-ilacs-inspection.txt")} == {None}

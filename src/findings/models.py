@@ -58,10 +58,15 @@ PARAGRAPH_KINDS: tuple[str, ...] = ("numbered", "item", "prose")
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a source document, as text; `number` is 1-based."""
+    """One page of a source document, as text; `number` is 1-based (the PDF page index).
+
+    `label` is the page number printed on the page, as printed ("21"), or None when the page
+    prints none (cover pages; text, Markdown and Word files).
+    """
 
     number: int
     text: str
+    label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,10 @@ class Paragraph:
 
     `key` is local to the report: "p9" for Ofsted's paragraph 9, "i3" for the third list
     item, "s2" for the second unnumbered prose paragraph.  `id` is "<report_id>:<key>".
+
+    `page` is the 1-based page index of the page holding the paragraph's first words, and
+    `page_label` the number printed on that page (None when it prints none): cite `page_label`
+    when set, else `page`.
     """
 
     report_id: str
@@ -96,6 +105,7 @@ class Paragraph:
     text: str
     boilerplate: bool = False
     number_inferred: bool = False
+    page_label: str | None = None
 
     @property
     def id(self) -> str:

@@ -93,7 +93,7 @@ def split_pages(pages: list[Page]) -> list[Paragraph]:
     vocabulary = _vocabulary(lines)
     drafts = _Splitter(vocabulary).run(lines)
     _infer_lost_numbers(drafts)
-    return _finish(drafts)
+    return _finish(drafts, {page.number: page.label for page in pages})
 
 
 # --- running headers, footers and page numbers -------------------------------------------
@@ -336,7 +336,8 @@ def _infer_lost_numbers(drafts: list[_Draft]) -> None:
             draft.kind, draft.number, draft.inferred = "numbered", drafts[a].number + 1, True
 
 
-def _finish(drafts: list[_Draft]) -> list[Paragraph]:
+def _finish(drafts: list[_Draft], labels: dict[int, str | None]) -> list[Paragraph]:
+    """Drafts -> Paragraphs: keys, boilerplate flags and the printed label of each one's page."""
     paragraphs: list[Paragraph] = []
     counters: Counter[str] = Counter()
     seen_numbers: Counter[int] = Counter()
@@ -371,6 +372,7 @@ def _finish(drafts: list[_Draft]) -> list[Paragraph]:
                 text=text,
                 boilerplate=boilerplate,
                 number_inferred=draft.inferred,
+                page_label=labels.get(draft.page),
             )
         )
     return paragraphs
