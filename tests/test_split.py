@@ -244,3 +244,80 @@ def test_paragraphs_carry_the_printed_number_of_the_page_holding_their_first_wor
 def test_text_and_markdown_pages_print_no_number():
     assert {p.label for p in read_pages(SEEDS / "blackpool-2012-child-protection-inspection.md")} == {None}
     assert {p.page_label for p in split("blackburn-with-darwen-2022-ilacs-inspection.txt")} == {None}
+
+
+# --- heading as printed, and place under it --------------------------------------------------
+
+
+def test_items_cite_the_heading_as_printed_and_their_place_under_it(ilacs_2022):
+    items = [p for p in ilacs_2022 if p.kind == "item"]
+    assert {p.heading for p in items} == {"What needs to improve?"}
+    assert [p.ordinal for p in items] == list(range(1, 11))
+    assert items[3].text.startswith("The quality of planning for children and care leavers")
+
+
+def test_prose_under_the_title_counts_from_the_first_paragraph_after_the_judgement_table(ilacs_2022):
+    # Page 1: title, inspection dates, lead inspector, the judgement table, then four paragraphs.
+    prose = [p for p in ilacs_2022 if p.kind == "prose" and not p.boilerplate][:4]
+    assert {p.heading for p in prose} == {"Inspection of Blackburn with Darwen local authority children’s services"}
+    assert [p.ordinal for p in prose] == [1, 2, 3, 4]
+    assert prose[2].text.startswith("The local authority has prioritised areas for development")
+
+
+def test_numbered_paragraphs_count_under_their_heading_which_keeps_its_printed_grade(ilacs_2022):
+    by_number = {p.number: p for p in numbered(ilacs_2022)}
+    heading = "The experiences and progress of children in care and care leavers: requires improvement to be good"
+    assert by_number[17].heading == heading
+    assert by_number[17].section == "The experiences and progress of children in care and care leavers"
+    assert (by_number[17].ordinal, by_number[18].ordinal) == (1, 2)
+
+
+ILACS_2026_PAGE_1_2 = [
+    Page(1, (
+        "Inspection of Norfolk local authority\nchildren’s services\n\n"
+        "Inspection dates: 23 to 27 February 2026\n\n"
+        "Lead inspector: Rodica Cobarzan, His Majesty’s Inspector\n\n"
+        "## Judgement\n## Grade\n\n"
+        "The impact of leaders on social work\npractice with children and families\nOutstanding\n\n"
+        "The experiences and progress of care\nleavers\nOutstanding\n\n"
+        "Overall effectiveness\nOutstanding\n\n"
+        "Children in Norfolk receive consistently strong services that impact positively on their\n"
+        "and their families’ lives.\n"
+    ), label=None),
+    Page(2, (
+        "## What needs to improve?1\n"
+        "- Stronger recognition and consideration of young carers who receive statutory\n"
+        "services, building on existing community support. (outcome 1, national\nframework)\n\n"
+        "## The experiences and progress of children who need help and\n## protection: outstanding\n\n"
+        "1. Children in need of help and protection benefit from the input from high-quality\n"
+        "multidisciplinary teams.\n"
+    ), label="2"),
+]
+
+
+def test_grades_table_headers_front_matter_and_footnote_marks_are_not_headings():
+    paragraphs = split_pages(ILACS_2026_PAGE_1_2)
+    summary = next(p for p in paragraphs if p.text.startswith("Children in Norfolk"))
+    assert (summary.heading, summary.ordinal) == ("Inspection of Norfolk local authority children’s services", 1)
+    item = next(p for p in paragraphs if p.kind == "item")
+    assert (item.page_label, item.heading, item.ordinal) == ("2", "What needs to improve?", 1)
+    first = next(p for p in paragraphs if p.number == 1)
+    assert first.heading == "The experiences and progress of children who need help and protection: outstanding"
+    headings = {p.heading for p in paragraphs}
+    assert not headings & {"Outstanding", "Judgement Grade", "Overall effectiveness Outstanding"}
+    assert not any(h.startswith(("Inspection dates", "Lead inspector")) for h in headings)
+
+
+def test_a_grade_cell_or_a_wrapped_table_cell_is_not_part_of_a_heading():
+    # Sandwell 2013: the heading at the foot of page 18, its grade cell at the top of page 19.
+    # SIF 2015 page 1: "2. Children looked after and achieving" wraps to a bold "permanence".
+    pages = [
+        Page(1, "## Children’s services in Kent are good\n\n1. Children who need help and protection\n"
+                "Requires improvement\n\n2. Children looked after and achieving\n## permanence\nGood\n\n"
+                "The local authority leads effective services that meet the requirements for good."),
+        Page(18, "## Leadership and management"),
+        Page(19, "## Grade 4 (Inadequate)\n\nLeadership and management of the looked after children "
+                 "service is inadequate."),
+    ]
+    paragraphs = [p for p in split_pages(pages) if not p.boilerplate]
+    assert [p.heading for p in paragraphs][-2:] == ["Children’s services in Kent are good", "Leadership and management"]

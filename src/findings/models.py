@@ -92,7 +92,10 @@ class Paragraph:
 
     `page` is the 1-based page index of the page holding the paragraph's first words, and
     `page_label` the number printed on that page (None when it prints none): cite `page_label`
-    when set, else `page`.
+    when set, else `page`.  `heading` is the nearest heading above the paragraph as printed
+    (no grade words alone, table headers, front matter or footnote marks; "" before the first
+    heading), and `ordinal` the paragraph's 1-based place under that heading among paragraphs
+    of the same kind and the same boilerplate flag: "page 2, 'What needs to improve?', item 4".
     """
 
     report_id: str
@@ -106,6 +109,8 @@ class Paragraph:
     boilerplate: bool = False
     number_inferred: bool = False
     page_label: str | None = None
+    heading: str = ""
+    ordinal: int = 0
 
     @property
     def id(self) -> str:

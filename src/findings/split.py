@@ -9,6 +9,10 @@ blank lines between blocks) and repairs what extraction breaks:
 * a number that sits mid-line after a page break (" 43. ...") or in a list item ("- 10. ...")
   is still the paragraph's number; a paragraph that lost its number between n and n+2 gets n+1;
 * list items and unnumbered prose get stable synthetic keys (i1, i2, ...; s1, s2, ...).
+
+Each paragraph cites the page holding its first words, with the number printed on that page,
+and the heading above it as printed with its place under that heading, so an unnumbered
+paragraph can be found as a reader would: "page 2, 'What needs to improve?', item 4".
 """
 
 from __future__ import annotations
@@ -31,16 +35,27 @@ _RUNNING_HINT = re.compile(
 )
 _GRADE_WORDS = r"(?:outstanding|good|requires? improvement(?: to be good)?|adequate|inadequate)"
 _GRADE_ONLY = re.compile(rf"^{_GRADE_WORDS}$", re.I)
+_GRADE_START = re.compile(rf"^{_GRADE_WORDS}\b", re.I)
 _ENDS_WITH_GRADE = re.compile(rf"\s{_GRADE_WORDS}$", re.I)
 _TRAILING_GRADE = re.compile(rf"\s*:?\s*{_GRADE_WORDS}\s*$", re.I)
 _GRADED_JUDGEMENT = re.compile(r"^The graded judgement (?:for|about) (?:the )?(.+?) is that it is", re.I)
 _SUMMARY_ROW = re.compile(r"^(children's services in |the overall judgement)", re.I)
 _TERMINAL = re.compile(r"[.!?:;)\]’'\"”]\s*$")
+# What is printed bold like a heading but is not one a reader would cite a paragraph under.
+_FOOTNOTE_MARK = re.compile(r"(?:(?<=[^\W\d_])|(?<=[?!.:)’”]))\d{1,2}$")  # "improve?1"
+_GLUED_FRONT_MATTER = re.compile(
+    r"\s+(?:inspection dates?|report published|lead inspector)\b.*$", re.I
+)
+_GRADE_SUFFIX = re.compile(r"\s+grade \d(?:\s*\([\w ]+\))?$", re.I)  # "... Grade 4 (Inadequate)"
+_GRADE_CELL = re.compile(rf"^(?:{_GRADE_WORDS}|grade \d(?: \([\w ]+\))?|not judged)\W*$", re.I)
+_TABLE_CELL = r"(?:key )?judge?ments?|(?:inspection )?grade"  # "Key judgement", "Judgement grade"
+_TABLE_HEADER = re.compile(rf"^(?:{_TABLE_CELL})(?: (?:{_TABLE_CELL}))*$", re.I)
 
 # Sub-headings that refine rather than replace the current section.
 _FRONT_MATTER = re.compile(
-    r"^(inspection dates?|(deputy )?lead inspector|report published|published|age group|inspected"
-    r"|team inspectors|shadow inspectors|senior data analyst|quality assurance manager)\b",
+    r"^(inspection dates?|(deputy )?lead inspectors?|report published|published|age group|inspected"
+    r"|(team|shadow|associate|regulatory) inspectors?|senior data analysts?"
+    r"|quality assurance managers?)\b",
     re.I,
 )
 _TABLE_HEADERS = {"judgement grade", "judgement", "grade", "judgement grade judgement grade"}
@@ -81,6 +96,8 @@ class _Draft:
     lines: list[str] = field(default_factory=list)
     boilerplate: bool = False
     inferred: bool = False
+    heading: str = ""
+    under: int = 0  # which heading this sits under: 1 for the first heading in the report
 
     @property
     def text(self) -> str:
@@ -182,6 +199,9 @@ class _Splitter:
         self.next_number = 1
         self.current: _Draft | None = None
         self.lone_line = False
+        self.heading = ""  # as printed
+        self.headings = 0  # headings seen so far
+        self.in_table = False  # between a "Judgement Grade" header and the next paragraph
 
     def run(self, lines: list[tuple[int, str]]) -> list[_Draft]:
         blocks = _blocks(lines)
@@ -198,19 +218,29 @@ class _Splitter:
             self._heading(page, " ".join(_HEADING.match(b.strip()).group(1) for b in texts), following)
             return
         if _looks_like_plain_heading(texts, following):
-            self._heading(page, " ".join(b.strip() for b in texts), following)
+            # "Overall effectiveness" over "Outstanding", or any plain line under a table
+            # header ("Judgement Grade"): a row of a judgement table, not a heading.
+            row = self.in_table or any(_GRADE_START.match(b.strip()) for b in texts[1:])
+            self._heading(page, " ".join(b.strip() for b in texts), following, row)
             return
         self.lone_line = len(block) == 1
         for i, (line_page, raw) in enumerate(block):
             self._line(line_page, raw.strip(), block_start=(i == 0))
 
-    def _heading(self, page: int, text: str, following: list[str]) -> None:
+    def _heading(self, page: int, text: str, following: list[str], row: bool = False) -> None:
+        """A heading sets the section; unless it is a table row, it is what paragraphs below
+        it cite as their heading."""
         text = _norm(text.replace("## ", ""))
         self.current = None
         if _GRADE_ONLY.match(text) or text.lower() in _TABLE_HEADERS or _FRONT_MATTER.match(text):
             self._open("prose", None, page, text, boilerplate=True)
             self.current = None
+            self.in_table = self.in_table or text.lower() in _TABLE_HEADERS
             return
+        printed = "" if row else _printed_heading(text)
+        if printed:
+            self.heading = printed
+            self.headings += 1
         graded = _GRADED_JUDGEMENT.match(text)
         name = graded.group(1) if graded else _TRAILING_GRADE.sub("", text).strip()
         name = name[:1].upper() + name[1:]
@@ -277,6 +307,8 @@ class _Splitter:
 
     def _open(self, kind: str, number: int | None, page: int, text: str, boilerplate: bool = False) -> None:
         draft = _Draft(kind, number, self.section, page, [text], boilerplate)
+        draft.heading, draft.under = self.heading, self.headings
+        self.in_table = self.in_table and boilerplate
         self.drafts.append(draft)
         self.current = draft
 
@@ -309,9 +341,22 @@ def _texts(block: list[tuple[int, str]]) -> list[str]:
     return [text for _, text in block]
 
 
+def _printed_heading(text: str) -> str:
+    """The heading as a reader sees it printed, or "" for a bold line that is no heading: a
+    grade, a table header, front matter, or the wrapped end of a table cell ("permanence")."""
+    text = _GRADE_SUFFIX.sub("", _GLUED_FRONT_MATTER.sub("", text))
+    text = _FOOTNOTE_MARK.sub("", text).rstrip()
+    first = text[:1]
+    if not (first.isupper() or first.isdigit()) or _PAGE_NUMBER.match(text):
+        return ""
+    if _GRADE_CELL.match(text) or _TABLE_HEADER.match(text) or _FRONT_MATTER.match(text):
+        return ""
+    return text
+
+
 def _looks_like_plain_heading(block: list[str], following: list[str]) -> bool:
     """Headings in plain text: short, capitalised, no closing punctuation, not a list item."""
-    text = _norm(" ".join(block))
+    text = _FOOTNOTE_MARK.sub("", _norm(" ".join(block)))
     if len(block) > 3 or len(text) > 140 or not text or not text[0].isupper():
         return False
     if _NUMBERED.match(text) or _BULLET.match(text) or text.endswith((".", ",", ";", ":")):
@@ -337,10 +382,11 @@ def _infer_lost_numbers(drafts: list[_Draft]) -> None:
 
 
 def _finish(drafts: list[_Draft], labels: dict[int, str | None]) -> list[Paragraph]:
-    """Drafts -> Paragraphs: keys, boilerplate flags and the printed label of each one's page."""
+    """Drafts -> Paragraphs: keys, boilerplate flags, printed page labels and ordinals."""
     paragraphs: list[Paragraph] = []
     counters: Counter[str] = Counter()
     seen_numbers: Counter[int] = Counter()
+    ordinals: Counter[tuple[int, str, bool]] = Counter()
     for draft in drafts:
         text = _norm(draft.text.replace("\n- ", "\u2029- ")).replace("\u2029", "\n")
         if not text:
@@ -353,13 +399,9 @@ def _finish(drafts: list[_Draft], labels: dict[int, str | None]) -> list[Paragra
             prefix = "i" if draft.kind == "item" else "s"
             counters[prefix] += 1
             key = f"{prefix}{counters[prefix]}"
-        boilerplate = (
-            draft.boilerplate
-            or bool(_BOILERPLATE_SECTIONS.match(draft.section))
-            or bool(_BOILERPLATE_TEXT.search(text))
-            or (draft.kind == "prose" and len(text) < 25)
-            or (len(text) < 120 and bool(_ENDS_WITH_GRADE.search(text)))
-        )
+        boilerplate = _is_boilerplate(draft, text)
+        # Counted apart from boilerplate, so that "3rd paragraph" counts what a reader reads.
+        ordinals[draft.under, draft.kind, boilerplate] += 1
         paragraphs.append(
             Paragraph(
                 report_id="",
@@ -373,6 +415,19 @@ def _finish(drafts: list[_Draft], labels: dict[int, str | None]) -> list[Paragra
                 boilerplate=boilerplate,
                 number_inferred=draft.inferred,
                 page_label=labels.get(draft.page),
+                heading=draft.heading,
+                ordinal=ordinals[draft.under, draft.kind, boilerplate],
             )
         )
     return paragraphs
+
+
+def _is_boilerplate(draft: _Draft, text: str) -> bool:
+    """Front matter, licence text, grade tables and scraps: kept, but not findings."""
+    return (
+        draft.boilerplate
+        or bool(_BOILERPLATE_SECTIONS.match(draft.section))
+        or bool(_BOILERPLATE_TEXT.search(text))
+        or (draft.kind == "prose" and len(text) < 25)
+        or (len(text) < 120 and bool(_ENDS_WITH_GRADE.search(text)))
+    )
