@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from findings.models import Page
-from findings.readers import read_pages
+from findings.readers import clean_text, read_pages
 from findings.split import split_pages
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -210,6 +210,38 @@ def body(lines: list[str], top: float = 100.0, x: float = 70.0) -> list[tuple]:
 FOOTER = "Inspection of Norfolk local authority children’s services"
 
 
+@pytest.mark.parametrize("number_at", [810.0, 758.0])  # footer band (ILACS); body band (SIF 2014)
+def test_short_last_line_at_a_page_foot_ends_its_paragraph_and_the_next_page_starts_one(
+    tmp_path, number_at
+):
+    # Norfolk 2026, pages 1-2: "Leaders at all levels ..." opens page 2 after a finished one.
+    page1 = body([
+        "The implementation of the family help model has successfully brought together",
+        "targeted early help and statutory services in multidisciplinary teams. Consequently,",
+        "children and families receive seamless coordinated support and effective",
+        "particularly for children in care and care leavers.",
+    ], top=640)
+    page2 = body([
+        "Leaders at all levels ensure that there is an organisational culture in which children",
+        "and care leavers come first. Listening to children and young people remains central.",
+    ])
+    pdf = make_pdf(tmp_path / "r.pdf", [page1 + [(290, number_at, "1")], page2 + [(290, 810, "2")]])
+    prose = [p for p in split_pages(read_pages(pdf)) if not p.boilerplate]
+    assert [(p.page, p.text.split()[0]) for p in prose] == [(1, "The"), (2, "Leaders")]
+
+
+def test_full_last_line_at_a_page_foot_carries_on_over_the_break(tmp_path):
+    page1 = body([
+        "Children’s services are successfully led by a committed and determined executive",
+        "director who has provided the much-needed strength, stability and persistent vision",
+    ], top=730)
+    page2 = body(["to improve services for children and care leavers."])
+    pdf = make_pdf(tmp_path / "r.pdf", [page1, page2])
+    (paragraph,) = split_pages(read_pages(pdf))
+    assert paragraph.page == 1
+    assert paragraph.text.endswith("persistent vision to improve services for children and care leavers.")
+
+
 # --- printed page numbers --------------------------------------------------------------------
 
 
@@ -321,3 +353,42 @@ def test_a_grade_cell_or_a_wrapped_table_cell_is_not_part_of_a_heading():
     ]
     paragraphs = [p for p in split_pages(pages) if not p.boilerplate]
     assert [p.heading for p in paragraphs][-2:] == ["Children’s services in Kent are good", "Leadership and management"]
+
+
+def test_a_sub_heading_line_after_a_finished_sentence_starts_its_own_list():
+    # Leeds 2015, page 3: "Quality of practice" sits right under the last bullet of the previous list.
+    page = Page(3, clean_text(
+        "## Children’s services in Leeds are good because:\n\nLeadership and management\n\n"
+        "\uf06e Children’s services in Leeds benefit from outstanding, inspirational and confident\n"
+        "operational and political leadership.\n"
+        "\uf06e The local authority has taken a thoughtful and methodical approach to\n"
+        "improvement and has followed the child’s journey.\n"
+        "Quality of practice\n\n"
+        "\uf06e There have been significant improvements in every part of the local authority’s\n"
+        "arrangements for safeguarding children and young people.\n"
+    ))
+    items = [(p.heading, p.ordinal, p.text.split()[0]) for p in split_pages([page])]
+    assert items == [
+        ("Leadership and management", 1, "Children’s"),
+        ("Leadership and management", 2, "The"),
+        ("Quality of practice", 1, "There"),
+    ]
+
+
+def test_lines_that_end_paragraphs_near_page_breaks_are_not_taken_for_running_headers():
+    # Bedford 2017: "(Recommendation)" ends many findings, several of them at a page foot; and
+    # Somerset 2015 prints the sub-heading "Leadership, management and governance" at the top of
+    # two pages.  Only a line that recurs at most page breaks is a running header or footer.
+    pages = [Page(1, "## Recommendations\n\n1. Improve the quality of plans.")]
+    for n in range(2, 13):
+        top = "Leadership, management and governance\n\n" if n in (3, 4) else ""
+        pages.append(Page(n, (
+            f"{top}Inspection of Bedford local authority children’s services\n\n"
+            f"{n}. Managers do not always record their oversight of plans for children number {n}.\n"
+            "(Recommendation)"
+        )))
+    paragraphs = split_pages(pages)
+    assert [p.number for p in paragraphs] == list(range(1, 13))
+    assert all(p.text.endswith("(Recommendation)") for p in paragraphs[1:])
+    assert all("Inspection of Bedford" not in p.text for p in paragraphs)
+    assert [p.heading for p in paragraphs[2:5]] == ["Leadership, management and governance"] * 3

@@ -68,7 +68,8 @@ _BOILERPLATE_SECTIONS = re.compile(
 )
 _BOILERPLATE_TEXT = re.compile(
     r"Ofsted\)? regulates and inspects|If you would like a copy of this document"
-    r"|You may reuse this information|Open Government Licence|This report is available at"
+    r"|You may reuse this information|Open Government Licence"
+    r"|This (?:report|publication) is available at"
     r"|Interested in our work\?|Piccadilly Gate|Crown copyright|Ofsted produces this report under"
     r"|Further copies of this report|This document may be reproduced|following four point scale"
     r"|enquiries@ofsted\.gov\.uk|Textphone|www\.gov\.uk/ofsted|Store Street",
@@ -122,7 +123,7 @@ def _strip_running_lines(pages: list[Page]) -> list[tuple[int, str]]:
     norm = [_norm(text) for _, text in lines]
     near_break: Counter[str] = Counter()
     hinted: set[str] = set()
-    breaks = [i for i, t in enumerate(norm) if _PAGE_NUMBER.match(t)]
+    breaks = [i for i, t in enumerate(norm) if _PAGE_NUMBER.match(t) and not _in_contents(norm, i)]
     # Pages as given by the reader are breaks too: their first and last lines.
     starts = [i for i in range(1, len(lines)) if lines[i][0] != lines[i - 1][0]]
     nearby = {j for i in breaks + starts for j in _nearby_nonblank(norm, i, 3)}
@@ -130,7 +131,14 @@ def _strip_running_lines(pages: list[Page]) -> list[tuple[int, str]]:
         near_break[norm[j]] += 1
         if _RUNNING_HINT.match(norm[j]):
             hinted.add(norm[j])
-    running = {t for t, n in near_break.items() if n >= 2 and len(t) >= 8 and not t.startswith("##")}
+    # A running line recurs at most breaks; a line starting in lower case or "(" ends a
+    # sentence or a list item ("(Recommendation)"), and a sub-heading recurs at a few breaks.
+    enough = max(2, (len(breaks) + len(starts)) // 4)
+    running = {
+        t
+        for t, n in near_break.items()
+        if n >= enough and len(t) >= 8 and not t.startswith("##") and not _ends_something(t)
+    }
     running |= hinted
     running |= {t for t, n in near_break.items() if n >= 3 and t.startswith("## ") and len(t) >= 25}
     kept: list[tuple[int, str]] = []
@@ -140,6 +148,17 @@ def _strip_running_lines(pages: list[Page]) -> list[tuple[int, str]]:
         else:
             kept.append((page, text))
     return kept
+
+
+def _ends_something(line: str) -> bool:
+    """A line in lower case or in brackets ends a sentence or a list item, never runs."""
+    return line[:1].islower() or line.startswith("(")
+
+
+def _in_contents(norm: list[str], i: int) -> bool:
+    """Is this page number one of a list of them (a contents page), not a page's own?"""
+    near = norm[max(0, i - 4) : i] + norm[i + 1 : i + 5]
+    return any(_PAGE_NUMBER.match(t) for t in near if t)
 
 
 def _nearby_nonblank(norm: list[str], i: int, n: int) -> list[int]:
@@ -317,15 +336,10 @@ def _blocks(lines: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
     """Runs of non-blank lines, each line with its page (a run may cross a page break)."""
     blocks: list[list[tuple[int, str]]] = []
     current: list[tuple[int, str]] = []
-    for line_page, text in lines:
+    for i, (line_page, text) in enumerate(lines):
         if text.strip():
-            # A heading line and a body line never share a block; nor does an indented line
-            # after a finished sentence (extractors indent a block that follows a page break).
-            last = current[-1][1] if current else ""
-            if current and (
-                bool(_HEADING.match(text.strip())) != bool(_HEADING.match(last.strip()))
-                or (text[:1].isspace() and _TERMINAL.search(last))
-            ):
+            following = lines[i + 1][1] if i + 1 < len(lines) else ""
+            if current and _new_block(text, current[-1][1], following):
                 blocks.append(current)
                 current = []
             current.append((line_page, text))
@@ -335,6 +349,29 @@ def _blocks(lines: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
     if current:
         blocks.append(current)
     return blocks
+
+
+def _new_block(text: str, last: str, following: str) -> bool:
+    """Does this line start a block though no blank line comes before it?"""
+    line, last = text.strip(), last.strip()
+    if bool(_HEADING.match(line)) != bool(_HEADING.match(last)):
+        return True  # a heading line and a body line never share a block
+    if not _TERMINAL.search(last):
+        return False
+    # Extractors indent a block that follows a page break; and a short unpunctuated line
+    # between a finished sentence and a gap is a sub-heading ("Quality of practice").
+    return text[:1].isspace() or (not following.strip() and _short_title(line))
+
+
+def _short_title(line: str) -> bool:
+    """A line that could be a sub-heading: short, capitalised, no closing punctuation."""
+    return (
+        len(line) <= 70
+        and len(line.split()) <= 10
+        and line[:1].isupper()
+        and not _TERMINAL.search(line)
+        and not line.endswith(",")
+    )
 
 
 def _texts(block: list[tuple[int, str]]) -> list[str]:

@@ -33,6 +33,9 @@ FOOTER_BAND = 0.925
 LABEL_TOP = 0.12
 LABEL_BOTTOM = 0.85
 _PAGE_LABEL = re.compile(r"^(?:page\s+)?(\d{1,4})(?:\s+of\s+\d{1,4})?$", re.I)
+# A line ending like this, well short of the right margin, ends its paragraph.
+_SENTENCE_END = re.compile(r"[.!?:;)’”\"']\s*$")
+SHORT_LINE = 0.85
 _BARE_NUMBER = re.compile(r"^\d{1,3}\.$")
 _NUMBERED = re.compile(r"^\d{1,3}\.\s")
 
@@ -45,6 +48,7 @@ class _Line:
     y1: float
     size: float
     bold: bool
+    x1: float = 0.0
 
 
 def read_pdf(path: Path) -> list[Page]:
@@ -92,6 +96,7 @@ def _page_text(lines: list[_Line], height: float) -> str:
     lines = [line for line in lines if line.y1 > top and line.y0 < bottom]
     out: list[str] = []
     previous: _Line | None = None
+    last: _Line | None = None  # the last line of text, not counting a printed page number
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -99,7 +104,9 @@ def _page_text(lines: list[_Line], height: float) -> str:
         # "1." alone, with its paragraph's first line beside it on the same baseline.
         if _BARE_NUMBER.match(text) and i + 1 < len(lines) and abs(lines[i + 1].y0 - line.y0) < 3:
             nxt = lines[i + 1]
-            line = _Line(f"{text} {nxt.text.strip()}", line.x0, line.y0, nxt.y1, nxt.size, False)
+            line = _Line(
+                f"{text} {nxt.text.strip()}", line.x0, line.y0, nxt.y1, nxt.size, False, nxt.x1
+            )
             text = line.text
             i += 1
         i += 1
@@ -115,7 +122,18 @@ def _page_text(lines: list[_Line], height: float) -> str:
             text = f"## {text}"
         out.append(text)
         previous = line
+        if not _PAGE_LABEL.match(text):
+            last = line
+    if last is not None and _ends_paragraph(last, lines) and out[-1] != "":
+        out.append("")  # the next page starts a new paragraph, not a continuation of this one
     return "\n".join(out)
+
+
+def _ends_paragraph(last: _Line, lines: list[_Line]) -> bool:
+    """Does the page's last line end its paragraph: a finished sentence on a short line?"""
+    left, right = min(line.x0 for line in lines), max(line.x1 for line in lines)
+    short = last.x1 - left < SHORT_LINE * (right - left)
+    return short and bool(_SENTENCE_END.search(last.text))
 
 
 def _lines(page) -> list[_Line]:
@@ -132,6 +150,6 @@ def _lines(page) -> list[_Line]:
                 s["flags"] & 16 or "bold" in s.get("font", "").lower() for s in visible
             )
             size = max((s["size"] for s in visible), default=spans[0]["size"])
-            x0, y0, _, y1 = line["bbox"]
-            result.append(_Line(text, x0, y0, y1, size, bold))
+            x0, y0, x1, y1 = line["bbox"]
+            result.append(_Line(text, x0, y0, y1, size, bold, x1))
     return result
