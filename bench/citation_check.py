@@ -95,15 +95,17 @@ class Outcome:
         def share(ok: int, of: int) -> str:
             return f"{ok}/{of} = {ok / of:.1%}" if of else "0/0"
 
+        label_note = (
+            f"({self.sampled - self.labelled} without a label, {self.offset_labels} whose label "
+            "differs from the PDF page index)"
+        )
+        heading_note = f"({self.empty_headings} with an empty heading, not checked)"
         return "\n".join(
             (
                 f"paragraphs checked: {self.sampled}",
                 f"page holds opening words: {share(self.page_ok, self.sampled)}",
-                f"printed label on that page: {share(self.label_ok, self.labelled)} "
-                f"({self.sampled - self.labelled} without a label, {self.offset_labels} whose "
-                "label differs from the PDF page index)",
-                f"heading printed above: {share(self.heading_ok, self.headed)} "
-                f"({self.empty_headings} with an empty heading, not checked)",
+                f"printed label on that page: {share(self.label_ok, self.labelled)} {label_note}",
+                f"heading printed above: {share(self.heading_ok, self.headed)} {heading_note}",
             )
         )
 
@@ -208,7 +210,7 @@ def _runs_over_break(text: str, pages: list[RawPage], index: int) -> bool:
 
 def label_failure(paragraph: Paragraph, pages: list[RawPage]) -> str | None:
     """None when the paragraph's printed page label is printed at the edge of its page."""
-    label = getattr(paragraph, "page_label", None)
+    label = paragraph.page_label
     index = (paragraph.page or 0) - 1
     if label is None or not 0 <= index < len(pages):
         return None
@@ -220,14 +222,14 @@ def label_failure(paragraph: Paragraph, pages: list[RawPage]) -> str | None:
 
 def heading_failure(paragraph: Paragraph, pages: list[RawPage]) -> str | None:
     """None when the heading is printed above the paragraph (same page higher up, or before)."""
-    heading = key(getattr(paragraph, "heading", ""))
+    heading = key(paragraph.heading)
     index = (paragraph.page or 0) - 1
     if not heading or not 0 <= index < len(pages):
         return None
     if any(heading in page.key for page in pages[:index]):
         return None
     here = pages[index].key
-    start = here.find(key(opening(paragraph.text)))
+    start = here.rfind(key(opening(paragraph.text)))  # opening words may recur higher up
     found = here.find(heading)
     if found >= 0 and (start < 0 or found < start):
         return None
@@ -250,22 +252,24 @@ def check(sample: list[Sampled]) -> Outcome:
 
 def _check_one(item: Sampled, pages: list[RawPage], outcome: Outcome) -> None:
     paragraph = item.paragraph
-    label = getattr(paragraph, "page_label", None)
-    heading = getattr(paragraph, "heading", "")
+    label, heading = paragraph.page_label, paragraph.heading
+    details = {
+        "page": page_failure(paragraph, pages),
+        "label": label_failure(paragraph, pages),
+        "heading": heading_failure(paragraph, pages),
+    }
     outcome.sampled += 1
+    outcome.page_ok += details["page"] is None
     outcome.labelled += label is not None
-    outcome.headed += bool(heading)
+    outcome.label_ok += label is not None and details["label"] is None
     outcome.offset_labels += label is not None and label != str(paragraph.page)
-    for name, test in (("page", page_failure), ("label", label_failure), ("heading", heading_failure)):
-        detail = test(paragraph, pages)
-        if detail is None:
-            outcome.page_ok += name == "page"
-            outcome.label_ok += name == "label" and label is not None
-            outcome.heading_ok += name == "heading" and bool(heading)
-            continue
-        outcome.failures.append(
-            Failure(name, item.path, paragraph.page, label, opening(paragraph.text), heading, detail)
-        )
+    outcome.headed += bool(heading)
+    outcome.heading_ok += bool(heading) and details["heading"] is None
+    for name, detail in details.items():
+        if detail is not None:
+            first = opening(paragraph.text)
+            failure = Failure(name, item.path, paragraph.page, label, first, heading, detail)
+            outcome.failures.append(failure)
 
 
 def run(corpus: Path = DEFAULT_CORPUS, size: int = SAMPLE_SIZE, seed: int = SEED) -> Outcome:
