@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from findings.models import Page
-from findings.readers import read_pages
+from findings.readers import clean_text, read_pages
 from findings.split import split_pages
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -123,3 +123,272 @@ def test_page_break_split_paragraph_across_pages_is_joined():
     assert paragraphs[1].text == "The second paragraph runs over the page break and ends here."
     assert paragraphs[1].page == 1
     assert paragraphs[2].page == 2
+
+
+# --- pages: each paragraph cites the page that holds its first words -------------------------
+
+
+def earlier_paragraphs(up_to: int, page: int = 1) -> Page:
+    """A page of paragraphs 1..up_to, so that the paragraphs under test keep their real numbers."""
+    return Page(page, "\n\n".join(f"{n}. Finding number {n} is stated here." for n in range(1, up_to + 1)))
+
+
+# A SIF/ILACS page break as the PDF reader gives it: the running footer is dropped, so page 10
+# carries on paragraph 48 with no blank line, and 49 opens mid-block on page 10.
+SOUTH_GLOS_9_10 = [
+    earlier_paragraphs(47, page=8),
+    Page(9, (
+        "## The impact of leaders on social work practice with children and\n"
+        "## families: good\n\n"
+        "48. The members of the children’s services senior leadership team, with the\n"
+        "support of corporate and political leaders, understand and prioritise the needs\n"
+        "of children. Substantial investment and a vision shared by corporate and political\n"
+        "leaders have enabled a restructure of"
+    )),
+    Page(10, (
+        "directorates and resource allocation that has prioritised children and care\n"
+        "leavers.\n"
+        "49. Children’s services are successfully led by a committed and determined\n"
+        "executive director who has provided the much-needed strength.\n"
+        "50. Political leaders are highly informed about and supportive of children’s services."
+    )),
+]
+
+
+def test_paragraph_opening_after_a_page_break_without_a_blank_line_cites_its_own_page():
+    by_number = {p.number: p for p in split_pages(SOUTH_GLOS_9_10)}
+    assert by_number[48].page == 9
+    assert by_number[48].text.endswith("enabled a restructure of directorates and resource "
+                                       "allocation that has prioritised children and care leavers.")
+    assert by_number[49].page == 10
+    assert by_number[50].page == 10
+
+
+def test_a_number_alone_at_the_foot_of_a_page_does_not_swallow_the_next_paragraph():
+    # Waltham Forest 2015: "89." is printed alone at the foot of page 22 and "90." opens page 23.
+    pages = [
+        earlier_paragraphs(87, page=21),
+        Page(22, "88. The authority’s commissioning strategy aims to manage the market.\n\n89."),
+        Page(23, "90. The majority of foster carers are Asian or black Afro-Caribbean.\n"
+                 "91. Foster carers who are approved by the authority are positive."),
+    ]
+    paragraphs = split_pages(pages)
+    assert [(p.number, p.page) for p in paragraphs[87:]] == [(88, 22), (90, 23), (91, 23)]
+    assert paragraphs[88].text.startswith("The majority of foster carers")
+
+
+def test_a_number_whose_text_starts_the_next_page_cites_the_next_page():
+    pages = [earlier_paragraphs(10, page=3), Page(4, "11. The paragraph ends here.\n\n12."),
+             Page(5, "Its text is all here.")]
+    twelve = split_pages(pages)[-1]
+    assert (twelve.number, twelve.page, twelve.text) == (12, 5, "Its text is all here.")
+
+
+# PDFs drawn with PyMuPDF in the layout of real reports (A4, 11pt body, page numbers printed at
+# the foot), so the reader's use of positions is tested without the corpus.
+A4 = (595.0, 842.0)
+
+
+def make_pdf(path: Path, pages: list[list[tuple]]) -> Path:
+    """Each page is a list of (x, y, text) or (x, y, text, font, size) placed on an A4 page."""
+    import pymupdf
+
+    document = pymupdf.open()
+    for items in pages:
+        page = document.new_page(width=A4[0], height=A4[1])
+        for x, y, text, *style in items:
+            font, size = style if style else ("helv", 11)
+            page.insert_text((x, y), text, fontname=font, fontsize=size)
+    document.save(str(path))
+    return path
+
+
+def body(lines: list[str], top: float = 100.0, x: float = 70.0) -> list[tuple]:
+    return [(x, top + 14.5 * i, line) for i, line in enumerate(lines)]
+
+
+FOOTER = "Inspection of Norfolk local authority children’s services"
+
+
+@pytest.mark.parametrize("number_at", [810.0, 758.0])  # footer band (ILACS); body band (SIF 2014)
+def test_short_last_line_at_a_page_foot_ends_its_paragraph_and_the_next_page_starts_one(
+    tmp_path, number_at
+):
+    # Norfolk 2026, pages 1-2: "Leaders at all levels ..." opens page 2 after a finished one.
+    page1 = body([
+        "The implementation of the family help model has successfully brought together",
+        "targeted early help and statutory services in multidisciplinary teams. Consequently,",
+        "children and families receive seamless coordinated support and effective",
+        "particularly for children in care and care leavers.",
+    ], top=640)
+    page2 = body([
+        "Leaders at all levels ensure that there is an organisational culture in which children",
+        "and care leavers come first. Listening to children and young people remains central.",
+    ])
+    pdf = make_pdf(tmp_path / "r.pdf", [page1 + [(290, number_at, "1")], page2 + [(290, 810, "2")]])
+    prose = [p for p in split_pages(read_pages(pdf)) if not p.boilerplate]
+    assert [(p.page, p.text.split()[0]) for p in prose] == [(1, "The"), (2, "Leaders")]
+
+
+def test_full_last_line_at_a_page_foot_carries_on_over_the_break(tmp_path):
+    page1 = body([
+        "Children’s services are successfully led by a committed and determined executive",
+        "director who has provided the much-needed strength, stability and persistent vision",
+    ], top=730)
+    page2 = body(["to improve services for children and care leavers."])
+    pdf = make_pdf(tmp_path / "r.pdf", [page1, page2])
+    (paragraph,) = split_pages(read_pages(pdf))
+    assert paragraph.page == 1
+    assert paragraph.text.endswith("persistent vision to improve services for children and care leavers.")
+
+
+# --- printed page numbers --------------------------------------------------------------------
+
+
+def test_pdf_pages_carry_the_number_printed_in_the_footer_or_header(tmp_path):
+    line = [(70, 400, "Children in care benefit from stable homes and strong relationships.")]
+    pdf = make_pdf(tmp_path / "r.pdf", [
+        line,  # the cover: no number
+        line + [(70, 800, FOOTER, "helv", 8), (290, 810, "2", "helv", 10)],  # ILACS footer
+        line + [(290, 758, "3")],  # SIF 2014: printed at 90% of the height, inside the body band
+        line + [(70, 30, "Norfolk County Council Inspection of looked after children services"),
+                (520, 30, "1")],  # LAC 2013: in the header, numbered from the third PDF page
+        line + [(250, 810, "Page 5 of 12", "helv", 9)],
+        line + [(290, 420, "6")],  # a number mid-page (a table cell) is no page number
+    ])
+    pages = read_pages(pdf)
+    assert [p.label for p in pages] == [None, "2", "3", "1", "5", None]
+    assert all("Inspection of Norfolk" not in p.text for p in pages)
+
+
+def test_paragraphs_carry_the_printed_number_of_the_page_holding_their_first_words():
+    pages = [
+        Page(3, "## Inspection findings\n\nThe local authority has strengthened its front door.\n"
+                "Managers now review every contact within a day, and", label="1"),
+        Page(4, "decisions are recorded clearly.\n\nSocial workers know their children well.",
+             label="2"),
+    ]
+    first, second = split_pages(pages)
+    assert (first.page, first.page_label) == (3, "1")
+    assert (second.page, second.page_label) == (4, "2")
+
+
+def test_text_and_markdown_pages_print_no_number():
+    assert {p.label for p in read_pages(SEEDS / "blackpool-2012-child-protection-inspection.md")} == {None}
+    assert {p.page_label for p in split("blackburn-with-darwen-2022-ilacs-inspection.txt")} == {None}
+
+
+# --- heading as printed, and place under it --------------------------------------------------
+
+
+def test_items_cite_the_heading_as_printed_and_their_place_under_it(ilacs_2022):
+    items = [p for p in ilacs_2022 if p.kind == "item"]
+    assert {p.heading for p in items} == {"What needs to improve?"}
+    assert [p.ordinal for p in items] == list(range(1, 11))
+    assert items[3].text.startswith("The quality of planning for children and care leavers")
+
+
+def test_prose_under_the_title_counts_from_the_first_paragraph_after_the_judgement_table(ilacs_2022):
+    # Page 1: title, inspection dates, lead inspector, the judgement table, then four paragraphs.
+    prose = [p for p in ilacs_2022 if p.kind == "prose" and not p.boilerplate][:4]
+    assert {p.heading for p in prose} == {"Inspection of Blackburn with Darwen local authority children’s services"}
+    assert [p.ordinal for p in prose] == [1, 2, 3, 4]
+    assert prose[2].text.startswith("The local authority has prioritised areas for development")
+
+
+def test_numbered_paragraphs_count_under_their_heading_which_keeps_its_printed_grade(ilacs_2022):
+    by_number = {p.number: p for p in numbered(ilacs_2022)}
+    heading = "The experiences and progress of children in care and care leavers: requires improvement to be good"
+    assert by_number[17].heading == heading
+    assert by_number[17].section == "The experiences and progress of children in care and care leavers"
+    assert (by_number[17].ordinal, by_number[18].ordinal) == (1, 2)
+
+
+ILACS_2026_PAGE_1_2 = [
+    Page(1, (
+        "Inspection of Norfolk local authority\nchildren’s services\n\n"
+        "Inspection dates: 23 to 27 February 2026\n\n"
+        "Lead inspector: Rodica Cobarzan, His Majesty’s Inspector\n\n"
+        "## Judgement\n## Grade\n\n"
+        "The impact of leaders on social work\npractice with children and families\nOutstanding\n\n"
+        "The experiences and progress of care\nleavers\nOutstanding\n\n"
+        "Overall effectiveness\nOutstanding\n\n"
+        "Children in Norfolk receive consistently strong services that impact positively on their\n"
+        "and their families’ lives.\n"
+    ), label=None),
+    Page(2, (
+        "## What needs to improve?1\n"
+        "- Stronger recognition and consideration of young carers who receive statutory\n"
+        "services, building on existing community support. (outcome 1, national\nframework)\n\n"
+        "## The experiences and progress of children who need help and\n## protection: outstanding\n\n"
+        "1. Children in need of help and protection benefit from the input from high-quality\n"
+        "multidisciplinary teams.\n"
+    ), label="2"),
+]
+
+
+def test_grades_table_headers_front_matter_and_footnote_marks_are_not_headings():
+    paragraphs = split_pages(ILACS_2026_PAGE_1_2)
+    summary = next(p for p in paragraphs if p.text.startswith("Children in Norfolk"))
+    assert (summary.heading, summary.ordinal) == ("Inspection of Norfolk local authority children’s services", 1)
+    item = next(p for p in paragraphs if p.kind == "item")
+    assert (item.page_label, item.heading, item.ordinal) == ("2", "What needs to improve?", 1)
+    first = next(p for p in paragraphs if p.number == 1)
+    assert first.heading == "The experiences and progress of children who need help and protection: outstanding"
+    headings = {p.heading for p in paragraphs}
+    assert not headings & {"Outstanding", "Judgement Grade", "Overall effectiveness Outstanding"}
+    assert not any(h.startswith(("Inspection dates", "Lead inspector")) for h in headings)
+
+
+def test_a_grade_cell_or_a_wrapped_table_cell_is_not_part_of_a_heading():
+    # Sandwell 2013: the heading at the foot of page 18, its grade cell at the top of page 19.
+    # SIF 2015 page 1: "2. Children looked after and achieving" wraps to a bold "permanence".
+    pages = [
+        Page(1, "## Children’s services in Kent are good\n\n1. Children who need help and protection\n"
+                "Requires improvement\n\n2. Children looked after and achieving\n## permanence\nGood\n\n"
+                "The local authority leads effective services that meet the requirements for good."),
+        Page(18, "## Leadership and management"),
+        Page(19, "## Grade 4 (Inadequate)\n\nLeadership and management of the looked after children "
+                 "service is inadequate."),
+    ]
+    paragraphs = [p for p in split_pages(pages) if not p.boilerplate]
+    assert [p.heading for p in paragraphs][-2:] == ["Children’s services in Kent are good", "Leadership and management"]
+
+
+def test_a_sub_heading_line_after_a_finished_sentence_starts_its_own_list():
+    # Leeds 2015, page 3: "Quality of practice" sits right under the last bullet of the previous list.
+    page = Page(3, clean_text(
+        "## Children’s services in Leeds are good because:\n\nLeadership and management\n\n"
+        "\uf06e Children’s services in Leeds benefit from outstanding, inspirational and confident\n"
+        "operational and political leadership.\n"
+        "\uf06e The local authority has taken a thoughtful and methodical approach to\n"
+        "improvement and has followed the child’s journey.\n"
+        "Quality of practice\n\n"
+        "\uf06e There have been significant improvements in every part of the local authority’s\n"
+        "arrangements for safeguarding children and young people.\n"
+    ))
+    items = [(p.heading, p.ordinal, p.text.split()[0]) for p in split_pages([page])]
+    assert items == [
+        ("Leadership and management", 1, "Children’s"),
+        ("Leadership and management", 2, "The"),
+        ("Quality of practice", 1, "There"),
+    ]
+
+
+def test_lines_that_end_paragraphs_near_page_breaks_are_not_taken_for_running_headers():
+    # Bedford 2017: "(Recommendation)" ends many findings, several of them at a page foot; and
+    # Somerset 2015 prints the sub-heading "Leadership, management and governance" at the top of
+    # two pages.  Only a line that recurs at most page breaks is a running header or footer.
+    pages = [Page(1, "## Recommendations\n\n1. Improve the quality of plans.")]
+    for n in range(2, 13):
+        top = "Leadership, management and governance\n\n" if n in (3, 4) else ""
+        pages.append(Page(n, (
+            f"{top}Inspection of Bedford local authority children’s services\n\n"
+            f"{n}. Managers do not always record their oversight of plans for children number {n}.\n"
+            "(Recommendation)"
+        )))
+    paragraphs = split_pages(pages)
+    assert [p.number for p in paragraphs] == list(range(1, 13))
+    assert all(p.text.endswith("(Recommendation)") for p in paragraphs[1:])
+    assert all("Inspection of Bedford" not in p.text for p in paragraphs)
+    assert [p.heading for p in paragraphs[2:5]] == ["Leadership, management and governance"] * 3

@@ -9,6 +9,10 @@ blank lines between blocks) and repairs what extraction breaks:
 * a number that sits mid-line after a page break (" 43. ...") or in a list item ("- 10. ...")
   is still the paragraph's number; a paragraph that lost its number between n and n+2 gets n+1;
 * list items and unnumbered prose get stable synthetic keys (i1, i2, ...; s1, s2, ...).
+
+Each paragraph cites the page holding its first words, with the number printed on that page,
+and the heading above it as printed with its place under that heading, so an unnumbered
+paragraph can be found as a reader would: "page 2, 'What needs to improve?', item 4".
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from dataclasses import dataclass, field
 from findings.models import Page, Paragraph
 
 _NUMBERED = re.compile(r"^(?:-\s+)?(\d{1,3})\.\s+(\S.*)$")
+_BARE_NUMBER = re.compile(r"^(\d{1,3})\.$")
 _BULLET = re.compile(r"^-\s+(.*)$")
 _HEADING = re.compile(r"^##\s+(.*)$")
 _PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,3}(?:\s+of\s+\d{1,3})?$", re.I)
@@ -30,16 +35,27 @@ _RUNNING_HINT = re.compile(
 )
 _GRADE_WORDS = r"(?:outstanding|good|requires? improvement(?: to be good)?|adequate|inadequate)"
 _GRADE_ONLY = re.compile(rf"^{_GRADE_WORDS}$", re.I)
+_GRADE_START = re.compile(rf"^{_GRADE_WORDS}\b", re.I)
 _ENDS_WITH_GRADE = re.compile(rf"\s{_GRADE_WORDS}$", re.I)
 _TRAILING_GRADE = re.compile(rf"\s*:?\s*{_GRADE_WORDS}\s*$", re.I)
 _GRADED_JUDGEMENT = re.compile(r"^The graded judgement (?:for|about) (?:the )?(.+?) is that it is", re.I)
 _SUMMARY_ROW = re.compile(r"^(children's services in |the overall judgement)", re.I)
 _TERMINAL = re.compile(r"[.!?:;)\]’'\"”]\s*$")
+# What is printed bold like a heading but is not one a reader would cite a paragraph under.
+_FOOTNOTE_MARK = re.compile(r"(?:(?<=[^\W\d_])|(?<=[?!.:)’”]))\d{1,2}$")  # "improve?1"
+_GLUED_FRONT_MATTER = re.compile(
+    r"\s+(?:inspection dates?|report published|lead inspector)\b.*$", re.I
+)
+_GRADE_SUFFIX = re.compile(r"\s+grade \d(?:\s*\([\w ]+\))?$", re.I)  # "... Grade 4 (Inadequate)"
+_GRADE_CELL = re.compile(rf"^(?:{_GRADE_WORDS}|grade \d(?: \([\w ]+\))?|not judged)\W*$", re.I)
+_TABLE_CELL = r"(?:key )?judge?ments?|(?:inspection )?grade"  # "Key judgement", "Judgement grade"
+_TABLE_HEADER = re.compile(rf"^(?:{_TABLE_CELL})(?: (?:{_TABLE_CELL}))*$", re.I)
 
 # Sub-headings that refine rather than replace the current section.
 _FRONT_MATTER = re.compile(
-    r"^(inspection dates?|(deputy )?lead inspector|report published|published|age group|inspected"
-    r"|team inspectors|shadow inspectors|senior data analyst|quality assurance manager)\b",
+    r"^(inspection dates?|(deputy )?lead inspectors?|report published|published|age group|inspected"
+    r"|(team|shadow|associate|regulatory) inspectors?|senior data analysts?"
+    r"|quality assurance managers?)\b",
     re.I,
 )
 _TABLE_HEADERS = {"judgement grade", "judgement", "grade", "judgement grade judgement grade"}
@@ -52,7 +68,8 @@ _BOILERPLATE_SECTIONS = re.compile(
 )
 _BOILERPLATE_TEXT = re.compile(
     r"Ofsted\)? regulates and inspects|If you would like a copy of this document"
-    r"|You may reuse this information|Open Government Licence|This report is available at"
+    r"|You may reuse this information|Open Government Licence"
+    r"|This (?:report|publication) is available at"
     r"|Interested in our work\?|Piccadilly Gate|Crown copyright|Ofsted produces this report under"
     r"|Further copies of this report|This document may be reproduced|following four point scale"
     r"|enquiries@ofsted\.gov\.uk|Textphone|www\.gov\.uk/ofsted|Store Street",
@@ -80,6 +97,8 @@ class _Draft:
     lines: list[str] = field(default_factory=list)
     boilerplate: bool = False
     inferred: bool = False
+    heading: str = ""
+    under: int = 0  # which heading this sits under: 1 for the first heading in the report
 
     @property
     def text(self) -> str:
@@ -92,7 +111,7 @@ def split_pages(pages: list[Page]) -> list[Paragraph]:
     vocabulary = _vocabulary(lines)
     drafts = _Splitter(vocabulary).run(lines)
     _infer_lost_numbers(drafts)
-    return _finish(drafts)
+    return _finish(drafts, {page.number: page.label for page in pages})
 
 
 # --- running headers, footers and page numbers -------------------------------------------
@@ -104,7 +123,7 @@ def _strip_running_lines(pages: list[Page]) -> list[tuple[int, str]]:
     norm = [_norm(text) for _, text in lines]
     near_break: Counter[str] = Counter()
     hinted: set[str] = set()
-    breaks = [i for i, t in enumerate(norm) if _PAGE_NUMBER.match(t)]
+    breaks = [i for i, t in enumerate(norm) if _PAGE_NUMBER.match(t) and not _in_contents(norm, i)]
     # Pages as given by the reader are breaks too: their first and last lines.
     starts = [i for i in range(1, len(lines)) if lines[i][0] != lines[i - 1][0]]
     nearby = {j for i in breaks + starts for j in _nearby_nonblank(norm, i, 3)}
@@ -112,7 +131,14 @@ def _strip_running_lines(pages: list[Page]) -> list[tuple[int, str]]:
         near_break[norm[j]] += 1
         if _RUNNING_HINT.match(norm[j]):
             hinted.add(norm[j])
-    running = {t for t, n in near_break.items() if n >= 2 and len(t) >= 8 and not t.startswith("##")}
+    # A running line recurs at most breaks; a line starting in lower case or "(" ends a
+    # sentence or a list item ("(Recommendation)"), and a sub-heading recurs at a few breaks.
+    enough = max(2, (len(breaks) + len(starts)) // 4)
+    running = {
+        t
+        for t, n in near_break.items()
+        if n >= enough and len(t) >= 8 and not t.startswith("##") and not _ends_something(t)
+    }
     running |= hinted
     running |= {t for t, n in near_break.items() if n >= 3 and t.startswith("## ") and len(t) >= 25}
     kept: list[tuple[int, str]] = []
@@ -122,6 +148,17 @@ def _strip_running_lines(pages: list[Page]) -> list[tuple[int, str]]:
         else:
             kept.append((page, text))
     return kept
+
+
+def _ends_something(line: str) -> bool:
+    """A line in lower case or in brackets ends a sentence or a list item, never runs."""
+    return line[:1].islower() or line.startswith("(")
+
+
+def _in_contents(norm: list[str], i: int) -> bool:
+    """Is this page number one of a list of them (a contents page), not a page's own?"""
+    near = norm[max(0, i - 4) : i] + norm[i + 1 : i + 5]
+    return any(_PAGE_NUMBER.match(t) for t in near if t)
 
 
 def _nearby_nonblank(norm: list[str], i: int, n: int) -> list[int]:
@@ -181,33 +218,48 @@ class _Splitter:
         self.next_number = 1
         self.current: _Draft | None = None
         self.lone_line = False
+        self.heading = ""  # as printed
+        self.headings = 0  # headings seen so far
+        self.in_table = False  # between a "Judgement Grade" header and the next paragraph
 
     def run(self, lines: list[tuple[int, str]]) -> list[_Draft]:
         blocks = _blocks(lines)
-        for index, (page, block) in enumerate(blocks):
-            following = blocks[index + 1][1] if index + 1 < len(blocks) else []
-            self._block(page, block, following)
+        for index, block in enumerate(blocks):
+            following = _texts(blocks[index + 1]) if index + 1 < len(blocks) else []
+            self._block(block, following)
         return self.drafts
 
-    def _block(self, page: int, block: list[str], following: list[str]) -> None:
-        first = block[0].strip()
-        if _HEADING.match(first) and all(_HEADING.match(b.strip()) for b in block):
-            self._heading(page, " ".join(_HEADING.match(b.strip()).group(1) for b in block), following)
+    def _block(self, block: list[tuple[int, str]], following: list[str]) -> None:
+        """One block of lines; each line keeps its own page, as a block may run over a break."""
+        texts = _texts(block)
+        page = block[0][0]
+        if all(_HEADING.match(b.strip()) for b in texts):
+            self._heading(page, " ".join(_HEADING.match(b.strip()).group(1) for b in texts), following)
             return
-        if _looks_like_plain_heading(block, following):
-            self._heading(page, " ".join(b.strip() for b in block), following)
+        if _looks_like_plain_heading(texts, following):
+            # "Overall effectiveness" over "Outstanding", or any plain line under a table
+            # header ("Judgement Grade"): a row of a judgement table, not a heading.
+            row = self.in_table or any(_GRADE_START.match(b.strip()) for b in texts[1:])
+            self._heading(page, " ".join(b.strip() for b in texts), following, row)
             return
         self.lone_line = len(block) == 1
-        for i, raw in enumerate(block):
-            self._line(page, raw.strip(), block_start=(i == 0))
+        for i, (line_page, raw) in enumerate(block):
+            self._line(line_page, raw.strip(), block_start=(i == 0))
 
-    def _heading(self, page: int, text: str, following: list[str]) -> None:
+    def _heading(self, page: int, text: str, following: list[str], row: bool = False) -> None:
+        """A heading sets the section; unless it is a table row, it is what paragraphs below
+        it cite as their heading."""
         text = _norm(text.replace("## ", ""))
         self.current = None
         if _GRADE_ONLY.match(text) or text.lower() in _TABLE_HEADERS or _FRONT_MATTER.match(text):
             self._open("prose", None, page, text, boilerplate=True)
             self.current = None
+            self.in_table = self.in_table or text.lower() in _TABLE_HEADERS
             return
+        printed = "" if row else _printed_heading(text)
+        if printed:
+            self.heading = printed
+            self.headings += 1
         graded = _GRADED_JUDGEMENT.match(text)
         name = graded.group(1) if graded else _TRAILING_GRADE.sub("", text).strip()
         name = name[:1].upper() + name[1:]
@@ -227,20 +279,32 @@ class _Splitter:
             self.next_number = number + 1
             self._open("numbered", number, page, numbered.group(2))
             return
+        bare = _BARE_NUMBER.match(text)
+        if bare and int(bare.group(1)) == self.next_number:
+            # "89." alone on its line: its text follows (perhaps on the next page), or never comes.
+            self.next_number += 1
+            self._open("numbered", int(bare.group(1)), page, "")
+            return
         bullet = _BULLET.match(text)
         if bullet:
             body = bullet.group(1)
             if self.current is not None and self.current.kind != "item" and body[:1].islower():
-                self.current.lines[-1] = _join(self.current.lines[-1], body, self.vocabulary)
+                self._extend(page, body)
             elif self.current and self.current.kind == "numbered" and self.current.text.endswith(":"):
                 self.current.lines.append(f"\n- {body}")
             else:
                 self._open("item", None, page, body)
             return
         if self.current is not None and (not block_start or self._continues(text, block_start)):
-            self.current.lines[-1] = _join(self.current.lines[-1], text, self.vocabulary)
+            self._extend(page, text)
             return
         self._open("prose", None, page, text)
+
+    def _extend(self, page: int, text: str) -> None:
+        """Carry the open paragraph on; its page is where its first words are."""
+        if not self.current.text.strip():
+            self.current.page = page
+        self.current.lines[-1] = _join(self.current.lines[-1], text, self.vocabulary)
 
     def _accept_number(self, number: int, rest: str, block_start: bool, is_item: bool) -> bool:
         if self.lone_line and _ENDS_WITH_GRADE.search(rest) and len(rest) < 120:
@@ -262,38 +326,74 @@ class _Splitter:
 
     def _open(self, kind: str, number: int | None, page: int, text: str, boilerplate: bool = False) -> None:
         draft = _Draft(kind, number, self.section, page, [text], boilerplate)
+        draft.heading, draft.under = self.heading, self.headings
+        self.in_table = self.in_table and boilerplate
         self.drafts.append(draft)
         self.current = draft
 
 
-def _blocks(lines: list[tuple[int, str]]) -> list[tuple[int, list[str]]]:
-    blocks: list[tuple[int, list[str]]] = []
-    current: list[str] = []
-    page = 1
-    for line_page, text in lines:
+def _blocks(lines: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
+    """Runs of non-blank lines, each line with its page (a run may cross a page break)."""
+    blocks: list[list[tuple[int, str]]] = []
+    current: list[tuple[int, str]] = []
+    for i, (line_page, text) in enumerate(lines):
         if text.strip():
-            if not current:
-                page = line_page
-            # A heading line and a body line never share a block; nor does an indented line
-            # after a finished sentence (extractors indent a block that follows a page break).
-            if current and (
-                bool(_HEADING.match(text.strip())) != bool(_HEADING.match(current[-1].strip()))
-                or (text[:1].isspace() and _TERMINAL.search(current[-1]))
-            ):
-                blocks.append((page, current))
-                current, page = [], line_page
-            current.append(text)
+            following = lines[i + 1][1] if i + 1 < len(lines) else ""
+            if current and _new_block(text, current[-1][1], following):
+                blocks.append(current)
+                current = []
+            current.append((line_page, text))
         elif current:
-            blocks.append((page, current))
+            blocks.append(current)
             current = []
     if current:
-        blocks.append((page, current))
+        blocks.append(current)
     return blocks
+
+
+def _new_block(text: str, last: str, following: str) -> bool:
+    """Does this line start a block though no blank line comes before it?"""
+    line, last = text.strip(), last.strip()
+    if bool(_HEADING.match(line)) != bool(_HEADING.match(last)):
+        return True  # a heading line and a body line never share a block
+    if not _TERMINAL.search(last):
+        return False
+    # Extractors indent a block that follows a page break; and a short unpunctuated line
+    # between a finished sentence and a gap is a sub-heading ("Quality of practice").
+    return text[:1].isspace() or (not following.strip() and _short_title(line))
+
+
+def _short_title(line: str) -> bool:
+    """A line that could be a sub-heading: short, capitalised, no closing punctuation."""
+    return (
+        len(line) <= 70
+        and len(line.split()) <= 10
+        and line[:1].isupper()
+        and not _TERMINAL.search(line)
+        and not line.endswith(",")
+    )
+
+
+def _texts(block: list[tuple[int, str]]) -> list[str]:
+    return [text for _, text in block]
+
+
+def _printed_heading(text: str) -> str:
+    """The heading as a reader sees it printed, or "" for a bold line that is no heading: a
+    grade, a table header, front matter, or the wrapped end of a table cell ("permanence")."""
+    text = _GRADE_SUFFIX.sub("", _GLUED_FRONT_MATTER.sub("", text))
+    text = _FOOTNOTE_MARK.sub("", text).rstrip()
+    first = text[:1]
+    if not (first.isupper() or first.isdigit()) or _PAGE_NUMBER.match(text):
+        return ""
+    if _GRADE_CELL.match(text) or _TABLE_HEADER.match(text) or _FRONT_MATTER.match(text):
+        return ""
+    return text
 
 
 def _looks_like_plain_heading(block: list[str], following: list[str]) -> bool:
     """Headings in plain text: short, capitalised, no closing punctuation, not a list item."""
-    text = _norm(" ".join(block))
+    text = _FOOTNOTE_MARK.sub("", _norm(" ".join(block)))
     if len(block) > 3 or len(text) > 140 or not text or not text[0].isupper():
         return False
     if _NUMBERED.match(text) or _BULLET.match(text) or text.endswith((".", ",", ";", ":")):
@@ -318,10 +418,12 @@ def _infer_lost_numbers(drafts: list[_Draft]) -> None:
             draft.kind, draft.number, draft.inferred = "numbered", drafts[a].number + 1, True
 
 
-def _finish(drafts: list[_Draft]) -> list[Paragraph]:
+def _finish(drafts: list[_Draft], labels: dict[int, str | None]) -> list[Paragraph]:
+    """Drafts -> Paragraphs: keys, boilerplate flags, printed page labels and ordinals."""
     paragraphs: list[Paragraph] = []
     counters: Counter[str] = Counter()
     seen_numbers: Counter[int] = Counter()
+    ordinals: Counter[tuple[int, str, bool]] = Counter()
     for draft in drafts:
         text = _norm(draft.text.replace("\n- ", "\u2029- ")).replace("\u2029", "\n")
         if not text:
@@ -334,13 +436,9 @@ def _finish(drafts: list[_Draft]) -> list[Paragraph]:
             prefix = "i" if draft.kind == "item" else "s"
             counters[prefix] += 1
             key = f"{prefix}{counters[prefix]}"
-        boilerplate = (
-            draft.boilerplate
-            or bool(_BOILERPLATE_SECTIONS.match(draft.section))
-            or bool(_BOILERPLATE_TEXT.search(text))
-            or (draft.kind == "prose" and len(text) < 25)
-            or (len(text) < 120 and bool(_ENDS_WITH_GRADE.search(text)))
-        )
+        boilerplate = _is_boilerplate(draft, text)
+        # Counted apart from boilerplate, so that "3rd paragraph" counts what a reader reads.
+        ordinals[draft.under, draft.kind, boilerplate] += 1
         paragraphs.append(
             Paragraph(
                 report_id="",
@@ -353,6 +451,20 @@ def _finish(drafts: list[_Draft]) -> list[Paragraph]:
                 text=text,
                 boilerplate=boilerplate,
                 number_inferred=draft.inferred,
+                page_label=labels.get(draft.page),
+                heading=draft.heading,
+                ordinal=ordinals[draft.under, draft.kind, boilerplate],
             )
         )
     return paragraphs
+
+
+def _is_boilerplate(draft: _Draft, text: str) -> bool:
+    """Front matter, licence text, grade tables and scraps: kept, but not findings."""
+    return (
+        draft.boilerplate
+        or bool(_BOILERPLATE_SECTIONS.match(draft.section))
+        or bool(_BOILERPLATE_TEXT.search(text))
+        or (draft.kind == "prose" and len(text) < 25)
+        or (len(text) < 120 and bool(_ENDS_WITH_GRADE.search(text)))
+    )
