@@ -72,7 +72,7 @@ def _read_in_child(
     with _worker_lock:
         kind, value = _worker().ask(request, deadline=timeout + WORKER_GRACE_S)
     if kind == "pages":
-        return [Page(number, text) for number, text in value]
+        return [Page(*row) for row in value]  # (number, text, printed label)
     if kind == "timeout":
         raise ReadError(f"parsing took longer than {timeout:g} s, the time limit for one file")
     if kind == "memory":
@@ -212,7 +212,7 @@ def _child(path: str, max_mb: int, reader: str) -> bytes:
     try:
         module, _, function = reader.partition(":")
         pages = getattr(importlib.import_module(module), function)(Path(path))
-        payload = json.dumps(["pages", [[p.number, p.text] for p in pages]])
+        payload = json.dumps(["pages", [[p.number, p.text, p.label] for p in pages]])
     except MemoryError:
         payload = json.dumps(["memory", ""])
     except ReadError as exc:

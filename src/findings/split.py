@@ -22,6 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from findings.models import Page, Paragraph
+from findings.vocabulary import GRADE_PATTERN
 
 _NUMBERED = re.compile(r"^(?:-\s+)?(\d{1,3})\.\s+(\S.*)$")
 _BARE_NUMBER = re.compile(r"^(\d{1,3})\.$")
@@ -33,7 +34,7 @@ _RUNNING_HINT = re.compile(
     rf"^(?:Inspection of .*(?:services|children)|Joint targeted area inspection|Focused visit to|"
     rf"Monitoring visit to)|^\d{{1,2}}(?: {_MONTH})?(?: \d{{4}})? (?:to|–|-) \d{{1,2}} {_MONTH} \d{{4}}$"
 )
-_GRADE_WORDS = r"(?:outstanding|good|requires? improvement(?: to be good)?|adequate|inadequate)"
+_GRADE_WORDS = GRADE_PATTERN
 _GRADE_ONLY = re.compile(rf"^{_GRADE_WORDS}$", re.I)
 _GRADE_START = re.compile(rf"^{_GRADE_WORDS}\b", re.I)
 _ENDS_WITH_GRADE = re.compile(rf"\s{_GRADE_WORDS}$", re.I)
