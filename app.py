@@ -22,7 +22,8 @@ from findings.webapp.pages.common import CURRENT_COLLECTION, current_collection,
 SEEDS = Path(__file__).resolve().parent / "seeds"
 VIEWS = {"search": "Search", "collections": "Collections", "reports": "Reports"}
 KEPT = ("query", "mode", "f_councils", "f_years", "f_types", "f_judgement", "f_grade", "f_scope",
-        "f_scope_council", "f_boilerplate", "results_page", "theme", "history_council")
+        "f_scope_council", "f_boilerplate", "results_page", "glossary_off", "glossary_on", "theme",
+        "history_council")
 # Focus the search box once, on a tab's first load, so it is the first thing the keyboard reaches.
 FOCUS_SEARCH = """<script>
 const box = window.parent.document.querySelector('input[aria-label="What are you looking for?"]');

@@ -310,6 +310,17 @@ def test_similar_findings_and_context_open_inline(app):
 
 
 @pytest.mark.model
+def test_the_glossary_shows_what_it_also_searched_for_and_can_be_switched_off(app):
+    expanded = search(app, "kids who run away from care")
+    switches = app.get("button_group")[0]
+    assert switches.value == ["kids", "run away"]
+    assert "run away → missing from home or care, go missing" in switches.options
+    switches.set_value(["run away"]).run()
+    assert app.query_params["noexpand"] == "kids"
+    assert cards(app) != expanded  # "kids" is now searched as typed
+
+
+@pytest.mark.model
 def test_choosing_a_judgement_alone_changes_nothing_and_filters_are_removable(app):
     everything = search(app, "domestic abuse over-optimism")
     app.sidebar.selectbox(key="f_judgement").set_value("help_and_protection").run()

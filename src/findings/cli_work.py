@@ -72,6 +72,68 @@ def register(main: click.Group) -> None:
             click.echo(f"{printable(paragraph_id)} {verb} {printable(' '.join(name.split()))}", err=True)
 
 
+    @main.group(invoke_without_command=True)
+    @index_option
+    @json_option
+    @click.pass_context
+    @user_errors
+    def glossary(ctx: click.Context, index_dir: str | None, as_json: bool) -> None:
+        """The glossary queries are expanded with: list it, or add and remove your own entries.
+
+        Your entries live in glossary.txt in the index folder, one a line:
+        "kids => children | young people".
+
+        \b
+        Example:
+            findings glossary --json
+            findings glossary add "kids" "children" "young people"
+            findings glossary remove "kids"
+        """
+        ctx.ensure_object(dict)
+        ctx.obj["index_dir"] = index_dir
+        if ctx.invoked_subcommand is not None:
+            return
+        from findings.glossary import Glossary
+
+        loaded = Glossary.load(Settings.load(index_dir).index_dir)
+        for problem in loaded.problems:
+            click.echo(printable(problem), err=True)
+        unique = {e.term.lower(): e for e in loaded.entries.values()}
+        for entry in sorted(unique.values(), key=lambda e: e.term.lower()):
+            if as_json:
+                row = {"term": entry.term, "means": list(entry.means), "kind": entry.kind, "source": entry.source}
+                click.echo(json.dumps(row, ensure_ascii=False))
+            else:
+                click.echo(f"{printable(entry.term)} => {printable(' | '.join(entry.means))}  [{entry.kind}]")
+
+    @glossary.command(name="add")
+    @click.argument("phrase")
+    @click.argument("meanings", nargs=-1, required=True)
+    @click.pass_context
+    @user_errors
+    def glossary_add(ctx: click.Context, phrase: str, meanings: tuple[str, ...]) -> None:
+        """Add (or replace) your entry: PHRASE is also searched as each MEANING."""
+        from findings.glossary import add_user_entry
+
+        folder = Settings.load(ctx.obj.get("index_dir")).index_dir
+        line = add_user_entry(folder, phrase, meanings)
+        click.echo(f"glossary: {printable(line)}", err=True)
+
+    @glossary.command(name="remove")
+    @click.argument("phrase")
+    @click.pass_context
+    @user_errors
+    def glossary_remove(ctx: click.Context, phrase: str) -> None:
+        """Remove your entry for PHRASE (the shipped glossary stays as it is)."""
+        from findings.glossary import remove_user_entry
+
+        folder = Settings.load(ctx.obj.get("index_dir")).index_dir
+        if remove_user_entry(folder, phrase):
+            click.echo(f"glossary: removed {printable(phrase)}", err=True)
+        else:
+            click.echo(f"glossary: you have no entry for {printable(phrase)}", err=True)
+
+
 def load_saved_search(library, name: str):  # -> SearchRequest
     """The saved search of this name, with a line on stderr for each value it can no longer use."""
     from findings.errors import QueryError

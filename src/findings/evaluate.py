@@ -172,7 +172,10 @@ def resolve(store: Store, judgements: Iterable[Judgement]) -> Resolution:
     by_source = {source_key(s): rid for rid, s in sources.items()}
     for j in judgements:
         paragraph = store.paragraph(j.paragraph)
-        if paragraph and (not j.source or source_key(sources[paragraph.report_id]) == j.source):
+        same_report = paragraph and (not j.source or source_key(sources[paragraph.report_id]) == j.source)
+        # An unnumbered paragraph's key ("s19") can name another paragraph once the splitter
+        # changes: the id counts only when the text still starts as judged.
+        if same_report and paragraph.text.startswith(opening(j.text)):
             current[j.paragraph] = paragraph.id
             continue
         found = _rematch(store, by_source.get(j.source), j)
@@ -186,10 +189,18 @@ def resolve(store: Store, judgements: Iterable[Judgement]) -> Resolution:
     return Resolution(current, tuple(rematched), tuple(missing))
 
 
+def opening(text: str) -> str:
+    """The judged opening of a paragraph as the current readers give it: a bullet mark that
+    an earlier reader kept in the text ("\uf06e ...") is not part of it."""
+    from findings.readers import clean_text
+
+    return clean_text(text[:TEXT_PREFIX]).lstrip().removeprefix("- ").strip()
+
+
 def _rematch(store: Store, report_id: str | None, j: Judgement) -> str | None:
     if report_id is None:
         return None
-    prefix = j.text[:TEXT_PREFIX]
+    prefix = opening(j.text)
     found = store.paragraphs_numbered(report_id, j.number) if j.number is not None else []
     if len(found) > 1:  # the same number twice: prefer the one whose text still starts alike
         found = [p for p in found if p.text.startswith(prefix)] or found[:1]

@@ -34,6 +34,7 @@ from findings.store import WINDOW_BITS, Snapshot, Store, StoreError
 
 if TYPE_CHECKING:
     from findings.embedding import Embedder
+    from findings.glossary import Expansion, Glossary
     from findings.models import Hit
     from findings.search import Filters, SearchSources
     from findings.similar import SimilarGroup
@@ -214,11 +215,31 @@ class Library:
             tuning=self.settings.search,
         )
 
-    def search(self, query: str, k: int = 10, mode: str = "hybrid", filters: Filters | None = None) -> list[Hit]:
-        """The k best paragraphs for a query; see `findings.search.search`."""
+    def search(
+        self, query: str, k: int = 10, mode: str = "hybrid", filters: Filters | None = None,
+        expand: bool = True, unexpanded: Iterable[str] = (), expanded: Iterable[str] = (),
+    ) -> list[Hit]:
+        """The k best paragraphs for a query, expanded by the glossary (switching entries off
+        or on by name, see `Glossary.expand`); see `findings.search.search`."""
         from findings.search import search
 
-        return search(self.sources(semantic=mode != "keyword"), query, k, mode, filters)
+        expansion = self.expansion(query, unexpanded, expanded) if expand else None
+        return search(self.sources(semantic=mode != "keyword"), query, k, mode, filters, expansion)
+
+    def glossary(self) -> Glossary:
+        """The shipped glossary with this index's `glossary.txt` (reloaded when that changes)."""
+        from findings.glossary import USER_FILE, Glossary
+
+        path = self.settings.index_dir / USER_FILE
+        stamp = path.stat().st_mtime_ns if path.exists() else None
+        cached = getattr(self, "_glossary", None)
+        if cached is None or cached[0] != stamp:
+            cached = self._glossary = (stamp, Glossary.load(self.settings.index_dir))
+        return cached[1]
+
+    def expansion(self, query: str, unexpanded: Iterable[str] = (), expanded: Iterable[str] = ()) -> Expansion:
+        """What the glossary adds to a query (see `findings.glossary`)."""
+        return self.glossary().expand(query, unexpanded, expanded)
 
     def similar(self, source: str, **options) -> list[SimilarGroup]:
         """Findings like a paragraph or a text in other councils; see `findings.similar`."""

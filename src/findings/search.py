@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ from findings.vocabulary import GRADES, JUDGEMENT_KEYS, MODES, REPORT_TYPES, STO
 
 if TYPE_CHECKING:
     from findings.embedding import Embedder
+    from findings.glossary import Expansion
     from findings.vectors import SearchResult, VectorIndex
 
 logger = logging.getLogger(__name__)
@@ -65,9 +67,15 @@ class SearchSources:
 
 
 def search(
-    sources: SearchSources, query: str, k: int = 10, mode: str = "hybrid", filters: Filters | None = None
+    sources: SearchSources,
+    query: str,
+    k: int = 10,
+    mode: str = "hybrid",
+    filters: Filters | None = None,
+    expansion: Expansion | None = None,
 ) -> list[Hit]:
-    """The k best paragraphs for a query, best first."""
+    """The k best paragraphs for a query, best first.  An `expansion` (`Glossary.expand`) adds
+    the report wording of the query's phrases to both retrievers."""
     query = check_query(query)
     k = check_k(k)
     if mode not in MODES:
@@ -79,20 +87,18 @@ def search(
     terms = keyword_terms(query)
     if mode == "keyword" and not terms:
         raise QueryError("the query has no words to match; type some words, not only punctuation")
-    pool = max(sources.tuning.pool, k * 2)
-    keyword = keyword_candidates(sources.store, terms, scope, pool) if mode != "semantic" and terms else []
+    tuning = sources.tuning
+    pool = max(tuning.pool, k * 2)
+    phrases = expansion.phrases if expansion else []
+    keyword = keyword_candidates(sources.store, terms, scope, pool, phrases) if mode != "semantic" and terms else []
     semantic = []
     if mode != "keyword":
         if sources.index is None or sources.embedder is None:
             raise ValueError("semantic and hybrid search need a vector index and an embedder")
-        vector = sources.embedder.encode_query(query)
-        rowids = scope_rowids(sources, scope)
-        found = semantic_candidates(sources.index, vector, rowids, pool * 3)
-        semantic = paragraph_scores(sources.index, vector, found, sources.tuning.whole_weight)[:pool]
-    if mode == "hybrid":
-        ranked = fuse(semantic, keyword, sources.tuning)
-    else:
-        ranked = semantic or keyword
+        vector = query_vector(sources.embedder, query, expansion)
+        found = semantic_candidates(sources.index, vector, scope_rowids(sources, scope), pool * 3)
+        semantic = paragraph_scores(sources.index, vector, found, tuning.whole_weight)[:pool]
+    ranked = fuse(semantic, keyword, tuning) if mode == "hybrid" else semantic or keyword
     return _hits(sources, query, ranked[:k])
 
 
@@ -230,15 +236,16 @@ def keyword_terms(query: str) -> list[str]:
 _DERIVATIONAL = ("ist", "ism", "ic", "al", "ive", "ion", "ity", "ness", "ment", "ful", "ous")
 
 
-def fts_query(terms: list[str]) -> str:
-    """An FTS5 expression that matches any term, or a derivational relative of it.
+def fts_query(terms: list[str], phrases: Sequence[str] = ()) -> str:
+    """An FTS5 expression that matches any term, or a derivational relative of it, or any of
+    the glossary's `phrases` (each as a phrase).
 
     Quoting keeps FTS syntax characters (`"`, `*`, NEAR, `-`) literal.  The porter stemmer
     leaves "optimistic" as "optimist" but "optimism" as "optim", so each stem also gets a
     prefix query without its derivational suffix ("optim*")."""
     from findings.sentences import stem as _stem
 
-    parts = []
+    parts = [_phrase(p) for p in phrases if _phrase(p)]
     for term in terms:
         parts.append('"' + term.replace('"', '""') + '"')
         stem = _stem(term)
@@ -250,13 +257,30 @@ def fts_query(terms: list[str]) -> str:
     return " OR ".join(dict.fromkeys(parts))
 
 
+def _phrase(text: str) -> str:
+    """A glossary phrase as an FTS5 phrase of its words ("" when it has none)."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    return '"' + " ".join(words).replace('"', '""') + '"' if words else ""
+
+
 def keyword_candidates(
-    store: Store, terms: list[str], scope: ParagraphScope, pool: int
+    store: Store, terms: list[str], scope: ParagraphScope, pool: int, phrases: Sequence[str] = ()
 ) -> list[tuple[int, float]]:
-    """The `pool` best paragraphs by BM25 for any of the terms, as (rowid, score)."""
-    if not terms:
+    """The `pool` best paragraphs by BM25 for any of the terms or phrases, as (rowid, score)."""
+    if not terms and not phrases:
         return []
-    return store.keyword_search(fts_query(terms), pool, scope)
+    return store.keyword_search(fts_query(terms, phrases), pool, scope)
+
+
+def query_vector(embedder: Embedder, query: str, expansion: Expansion | None = None) -> np.ndarray:
+    """The query's vector; with a glossary expansion, the mean of the query as typed and the
+    query in report wording ("kids who run away" beside "children who go missing")."""
+    vector = embedder.encode_query(query)
+    rewritten = expansion.rewritten if expansion else query
+    if rewritten.strip().lower() == query.strip().lower():
+        return vector
+    both = vector + embedder.encode_query(rewritten)
+    return (both / max(float(np.linalg.norm(both)), 1e-12)).astype(np.float32)
 
 
 def semantic_candidates(index: VectorIndex, vector: np.ndarray, rowids: np.ndarray, n: int) -> SearchResult:
@@ -307,11 +331,16 @@ def paragraph_scores(
 def fuse(
     semantic: list[tuple[int, float]], keyword: list[tuple[int, float]], tuning: SearchTuning
 ) -> list[tuple[int, float]]:
-    """Weighted reciprocal rank fusion of two ranked lists of (rowid, score)."""
+    """Weighted reciprocal rank fusion of a semantic and a keyword ranking of (rowid, score)."""
+    return fuse_lists([(tuning.semantic_weight, semantic), (tuning.keyword_weight, keyword)], tuning.rrf_k)
+
+
+def fuse_lists(lists: Sequence[tuple[float, list[tuple[int, float]]]], rrf_k: int) -> list[tuple[int, float]]:
+    """Weighted reciprocal rank fusion: each paragraph scores sum(weight / (rrf_k + rank))."""
     fused: dict[int, float] = {}
-    for weight, ranked in ((tuning.semantic_weight, semantic), (tuning.keyword_weight, keyword)):
+    for weight, ranked in lists:
         for rank, (rowid, _) in enumerate(ranked, start=1):
-            fused[rowid] = fused.get(rowid, 0.0) + weight / (tuning.rrf_k + rank)
+            fused[rowid] = fused.get(rowid, 0.0) + weight / (rrf_k + rank)
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
 

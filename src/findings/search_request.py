@@ -25,6 +25,7 @@ SCOPES: dict[str, str] = {
     "neighbours": "Statistical neighbours of",
 }
 MAX_QUERY_PARAM = 1000
+MAX_GLOSSARY_SWITCHES = 20
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class SearchRequest:
     scope_council: str | None = None
     include_boilerplate: bool = False
     page: int = 1
+    unexpanded: tuple[str, ...] = ()  # glossary entries switched off for this search
+    expanded: tuple[str, ...] = ()  # glossary entries switched on (report terms, offered only)
     problems: tuple[str, ...] = field(default=(), compare=False)  # what a link got wrong
 
     # --- what it searches -----------------------------------------------------------------------
@@ -138,6 +141,10 @@ class SearchRequest:
             params["boilerplate"] = ["1"]
         if self.page > 1:
             params["page"] = [str(self.page)]
+        if self.unexpanded:
+            params["noexpand"] = list(self.unexpanded)
+        if self.expanded:
+            params["expand"] = list(self.expanded)
         return params
 
     @classmethod
@@ -161,6 +168,8 @@ class SearchRequest:
             scope_council=next(iter(reader.councils("near", None)), None),
             include_boilerplate=reader.one("boilerplate") in ("1", "true", "yes"),
             page=reader.page(),
+            unexpanded=tuple(dict.fromkeys(reader.all("noexpand")[:MAX_GLOSSARY_SWITCHES])),
+            expanded=tuple(dict.fromkeys(reader.all("expand")[:MAX_GLOSSARY_SWITCHES])),
         )
         if request.from_year and request.to_year and request.from_year > request.to_year:
             reader.problems.append(

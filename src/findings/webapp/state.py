@@ -26,6 +26,8 @@ KEYS = {
     "scope_council": "f_scope_council",
     "include_boilerplate": "f_boilerplate",
     "page": "results_page",
+    "unexpanded": "glossary_off",
+    "expanded": "glossary_on",
 }
 VIEW_PARAM = "view"  # which page of the app: search (default), collections, reports
 COLLECTION_PARAM = "collection"
@@ -53,6 +55,8 @@ def request_from_state(state: Mapping[str, Any], year_bounds: tuple[int, int] | 
         scope_council=(state.get(KEYS["scope_council"]) or None) if scope != "all" else None,
         include_boilerplate=bool(state.get(KEYS["include_boilerplate"])),
         page=int(state.get(KEYS["page"]) or 1),
+        unexpanded=tuple(state.get(KEYS["unexpanded"]) or ()),
+        expanded=tuple(state.get(KEYS["expanded"]) or ()),
     )
 
 
@@ -69,6 +73,8 @@ def state_from_request(request: SearchRequest, year_bounds: tuple[int, int] | No
         KEYS["scope_council"]: request.scope_council,
         KEYS["include_boilerplate"]: request.include_boilerplate,
         KEYS["page"]: request.page,
+        KEYS["unexpanded"]: list(request.unexpanded),
+        KEYS["expanded"]: list(request.expanded),
     }
     if year_bounds:
         low = max(year_bounds[0], min(request.from_year or year_bounds[0], year_bounds[1]))

@@ -31,8 +31,10 @@ def get_library(index_dir: str, model: str) -> Library:
 
 
 @st.cache_data(max_entries=64, show_spinner="Searching…")
-def run_search(settings: Settings, version, query: str, k: int, mode: str, filters: Filters):
-    return get_library(str(settings.index_dir), settings.model).search(query, k, mode, filters)
+def run_search(settings: Settings, version, query: str, k: int, mode: str, filters: Filters,
+               unexpanded: tuple[str, ...] = (), expanded: tuple[str, ...] = ()):
+    library = get_library(str(settings.index_dir), settings.model)
+    return library.search(query, k, mode, filters, unexpanded=unexpanded, expanded=expanded)
 
 
 @st.cache_data(max_entries=64, show_spinner="Finding similar paragraphs…")

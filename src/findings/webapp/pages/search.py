@@ -117,9 +117,10 @@ def page(library: Library, seeds: Path) -> SearchRequest:
     if not request.query:
         st.info("Type a few words, or click an example above.")
         return request
+    expansion_switches(library, request)
     try:
         hits = run_search(library.settings, library.store.version(), request.query, request.k, request.mode,
-                          request.filters())
+                          request.filters(), request.unexpanded, request.expanded)
     except USER_ERRORS as exc:
         st.error(str(exc))
         return request
@@ -144,6 +145,34 @@ def _example(text: str) -> None:
 
 def _first_page() -> None:
     st.session_state[url_state.KEYS["page"]] = 1
+
+
+def expansion_switches(library: Library, request: SearchRequest) -> None:
+    """What the glossary also searched for, each switchable: expansions on, report terms off."""
+    glossary = library.glossary()
+    for problem in glossary.problems:
+        st.warning(problem)
+    expansion = glossary.expand(request.query, request.unexpanded, request.expanded)
+    known = [*expansion.terms, *expansion.offered]
+    if not known:
+        return
+    labels = {t.term: t.label for t in known}
+    st.pills(
+        "Also searched for (click to switch a phrase off or on)", list(labels), format_func=labels.get,
+        selection_mode="multi", default=[t.term for t in expansion.terms], key=f"expansions:{request.query}",
+        on_change=_switch_expansions, args=(request.query, [t.term for t in expansion.terms], list(labels)),
+    )
+    for note in expansion.notes:
+        st.caption(note)
+
+
+def _switch_expansions(query: str, was_on: list[str], known: list[str]) -> None:
+    chosen = set(st.session_state.get(f"expansions:{query}") or [])
+    off = set(st.session_state.get("glossary_off") or []) - set(known)
+    on = set(st.session_state.get("glossary_on") or []) - set(known)
+    st.session_state["glossary_off"] = sorted(off | {t for t in known if t not in chosen and t in was_on})
+    st.session_state["glossary_on"] = sorted(on | {t for t in known if t in chosen and t not in was_on})
+    _first_page()
 
 
 def active_filters(request: SearchRequest, bounds) -> None:
