@@ -249,11 +249,14 @@ def search(query, saved, save_as, k, mode, authorities, from_year, to_year, repo
     hits = library.search(query, k=k, mode=mode, filters=filters)
     if not hits:
         click.echo("No matching paragraphs.", err=True)
+    from findings.results import strength
+
     for rank, found in enumerate(hits, start=1):
+        label = strength(found, library.settings.search)
         if as_json:
-            click.echo(json.dumps(serialise.hit(found), ensure_ascii=False))
+            click.echo(json.dumps({**serialise.hit(found), "strength": label}, ensure_ascii=False))
         else:
-            click.echo(f"{rank}. {found.citation}  [{found.score:.4f}]")
+            click.echo(f"{rank}. {found.citation}  [{found.score:.4f}{f', {label} match' if label else ''}]")
             for sentence in found.highlights:
                 click.echo(f"   > {sentence}")
             click.echo("")

@@ -223,7 +223,9 @@ class Library:
         or on by name, see `Glossary.expand`); see `findings.search.search`."""
         from findings.search import search
 
-        expansion = self.expansion(query, unexpanded, expanded) if expand else None
+        from findings.search import check_query
+
+        expansion = self.expansion(check_query(query), unexpanded, expanded) if expand else None
         return search(self.sources(semantic=mode != "keyword"), query, k, mode, filters, expansion)
 
     def glossary(self) -> Glossary:

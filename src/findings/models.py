@@ -113,3 +113,5 @@ class Hit:
     citation: str = ""
     section_judgement: str | None = None  # the judgement key the paragraph's section reports on
     section_grade: str | None = None  # that judgement's grade in this report
+    similarity: float | None = None  # closeness to the query on one scale (None in keyword mode)
+    matched: str = ""  # the words highlights were chosen by: the query and its glossary phrases

@@ -91,15 +91,39 @@ def search(
     pool = max(tuning.pool, k * 2)
     phrases = expansion.phrases if expansion else []
     keyword = keyword_candidates(sources.store, terms, scope, pool, phrases) if mode != "semantic" and terms else []
-    semantic = []
+    semantic, vector = [], None
     if mode != "keyword":
         if sources.index is None or sources.embedder is None:
             raise ValueError("semantic and hybrid search need a vector index and an embedder")
         vector = query_vector(sources.embedder, query, expansion)
         found = semantic_candidates(sources.index, vector, scope_rowids(sources, scope), pool * 3)
         semantic = paragraph_scores(sources.index, vector, found, tuning.whole_weight)[:pool]
-    ranked = fuse(semantic, keyword, tuning) if mode == "hybrid" else semantic or keyword
-    return _hits(sources, query, ranked[:k])
+    ranked = (fuse(semantic, keyword, tuning) if mode == "hybrid" else semantic or keyword)[:k]
+    similarity = {}
+    if vector is not None and ranked:
+        similarity = similarities(sources.store, sources.embedder.name, vector, [r for r, _ in ranked], tuning)
+    matched = " ".join([query, *phrases])  # what highlights are chosen by
+    return _hits(sources, matched, ranked, similarity)
+
+
+def similarities(
+    store: Store, model: str, vector: np.ndarray, rowids: Sequence[int], tuning: SearchTuning
+) -> dict[int, float]:
+    """How close each paragraph is to the query, on one scale for every query and mode: the
+    semantic score (whole paragraph and best clause, as `paragraph_scores`), from the stored
+    vectors.  What the match-strength labels are calibrated on."""
+    ids, matrix = store.paragraph_vectors(model, list(rowids))
+    if ids.size == 0:
+        return {}
+    cosines = matrix @ vector
+    owners = ids >> WINDOW_BITS
+    result = {}
+    for rowid in set(owners.tolist()):
+        mine = owners == rowid
+        whole = cosines[mine & ((ids & ((1 << WINDOW_BITS) - 1)) == 0)]
+        best = float(cosines[mine].max())
+        result[rowid] = tuning.whole_weight * float(whole[0] if whole.size else best) + (1 - tuning.whole_weight) * best
+    return result
 
 
 def find_paragraph(store: Store, paragraph_id: str) -> tuple[int, Paragraph, Report]:
@@ -347,7 +371,10 @@ def fuse_lists(lists: Sequence[tuple[float, list[tuple[int, float]]]], rrf_k: in
 # --- hits -----------------------------------------------------------------------------------
 
 
-def make_hit(paragraph: Paragraph, report: Report, score: float, highlights) -> Hit:
+def make_hit(
+    paragraph: Paragraph, report: Report, score: float, highlights, similarity: float | None = None,
+    matched: str = "",
+) -> Hit:
     """A hit with its citation and the judgement its section reports on."""
     from findings.citations import section_judgement
 
@@ -361,10 +388,14 @@ def make_hit(paragraph: Paragraph, report: Report, score: float, highlights) -> 
         citation=citation(report, paragraph),
         section_judgement=key if grade else None,
         section_grade=grade,
+        similarity=similarity,
+        matched=matched,
     )
 
 
-def _hits(sources: SearchSources, query: str, ranked: list[tuple[int, float]]) -> list[Hit]:
+def _hits(
+    sources: SearchSources, matched: str, ranked: list[tuple[int, float]], similarity: dict[int, float]
+) -> list[Hit]:
     from findings.sentences import best_sentences
 
     paragraphs = sources.store.paragraphs_by_rowid([rowid for rowid, _ in ranked])
@@ -374,6 +405,6 @@ def _hits(sources: SearchSources, query: str, ranked: list[tuple[int, float]]) -
         report = sources.snapshot.reports.get(paragraph.report_id) if paragraph is not None else None
         if report is None:  # removed, or added by an ingest, since this search began
             continue
-        highlights = best_sentences(paragraph.text, query, k=3)
-        hits.append(make_hit(paragraph, report, score, highlights))
+        highlights = best_sentences(paragraph.text, matched)
+        hits.append(make_hit(paragraph, report, score, highlights, similarity.get(rowid), matched))
     return hits

@@ -17,7 +17,7 @@ from findings.search import MAX_K, Filters
 from findings.vocabulary import GRADES, JUDGEMENT_KEYS, MODES, REPORT_TYPES, judgement_label, report_type
 
 PAGE_SIZE = 10
-MAX_PAGE = MAX_K // PAGE_SIZE
+MAX_PAGE = MAX_K // (PAGE_SIZE * 2)
 YEARS = (2000, 2100)  # a year outside these in a link is a mistake
 SCOPES: dict[str, str] = {
     "all": "All councils",
@@ -50,6 +50,7 @@ class SearchRequest:
     scope_council: str | None = None
     include_boilerplate: bool = False
     page: int = 1
+    sort: str = "relevance"  # or "newest" (findings.results.SORTS)
     unexpanded: tuple[str, ...] = ()  # glossary entries switched off for this search
     expanded: tuple[str, ...] = ()  # glossary entries switched on (report terms, offered only)
     problems: tuple[str, ...] = field(default=(), compare=False)  # what a link got wrong
@@ -73,8 +74,9 @@ class SearchRequest:
 
     @property
     def k(self) -> int:
-        """How many hits the current page needs."""
-        return min(self.page * PAGE_SIZE, MAX_K)
+        """How many hits the current page needs: twice its results, since a report's third and
+        later hits and near-identical paragraphs are folded into others (findings.results)."""
+        return min(self.page * PAGE_SIZE * 2, MAX_K)
 
     def active(self) -> list[ActiveFilter]:
         """The filters in force, each with a label a user reads and a key to remove it."""
@@ -141,6 +143,8 @@ class SearchRequest:
             params["boilerplate"] = ["1"]
         if self.page > 1:
             params["page"] = [str(self.page)]
+        if self.sort != "relevance":
+            params["sort"] = [self.sort]
         if self.unexpanded:
             params["noexpand"] = list(self.unexpanded)
         if self.expanded:
@@ -168,6 +172,7 @@ class SearchRequest:
             scope_council=next(iter(reader.councils("near", None)), None),
             include_boilerplate=reader.one("boilerplate") in ("1", "true", "yes"),
             page=reader.page(),
+            sort=reader.choice("sort", ("relevance", "newest"), "order") or "relevance",
             unexpanded=tuple(dict.fromkeys(reader.all("noexpand")[:MAX_GLOSSARY_SWITCHES])),
             expanded=tuple(dict.fromkeys(reader.all("expand")[:MAX_GLOSSARY_SWITCHES])),
         )
@@ -253,7 +258,7 @@ class _Reader:
             )
             return 1
         if int(value) > MAX_PAGE:
-            self.problems.append(f"Results stop at page {MAX_PAGE} ({MAX_K} results); showing that page.")
+            self.problems.append(f"Results stop at page {MAX_PAGE}; showing that page.")
             return MAX_PAGE
         return int(value)
 

@@ -33,6 +33,8 @@ PARAMS_FORMAT_VERSION = 1
 BIGRAM_BONUS = 0.5  # per adjacent query bigram, against 1 per matched query term
 SEMANTIC_WEIGHT = 1.0  # weight of a caller's per-sentence score against the lexical one (0-1)
 RELATIVE_CUTOFF = 0.5  # keep a sentence only if it scores at least this share of the best
+STRONG_SHARE = 0.9  # beyond k, a sentence is kept only if it scores this share of the best
+MAX_SENTENCES = 4
 
 _WRAPPED_HYPHEN = r"(?<=[^\W\d_])-[^\S\n]*\n\s*(?=[a-z])"
 _SPACE_OR_WRAP = re.compile(rf"{_WRAPPED_HYPHEN}|\s+")
@@ -167,16 +169,18 @@ def _best_indices(
             s + SEMANTIC_WEIGHT * float(extra)
             for s, extra in zip(scores, sentence_scores, strict=True)
         ]
-    ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))[: max(k, 1)]
+    ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
     top = scores[ranked[0]]
-    chosen = [i for i in ranked if scores[i] > 0 and scores[i] >= RELATIVE_CUTOFF * top]
+    chosen = [i for i in ranked[: max(k, 1)] if scores[i] > 0 and scores[i] >= RELATIVE_CUTOFF * top]
+    chosen += [i for i in ranked[max(k, 1) : MAX_SENTENCES] if scores[i] > 0 and scores[i] >= STRONG_SHARE * top]
     return sorted(chosen) or [0]
 
 
 def best_sentences(
-    text: str, query: str, k: int = 3, sentence_scores: Sequence[float] | None = None
+    text: str, query: str, k: int = 2, sentence_scores: Sequence[float] | None = None
 ) -> tuple[str, ...]:
-    """The one to `k` sentences of `text` that best match `query`, in document order.
+    """The one to `k` sentences of `text` that best match `query`, in document order, and
+    up to MAX_SENTENCES when more match as strongly (within STRONG_SHARE of the best).
 
     Scores are lexical (see `lexical_score`) plus, when given, one caller score per sentence of
     `split_sentences(text)` (say, the cosine between query and sentence embeddings).  Only
@@ -188,7 +192,7 @@ def best_sentences(
 
 
 def best_spans(
-    text: str, query: str, k: int = 3, sentence_scores: Sequence[float] | None = None
+    text: str, query: str, k: int = 2, sentence_scores: Sequence[float] | None = None
 ) -> list[tuple[int, int]]:
     """`best_sentences` as (start, end) offsets into `text`, for highlighting in place."""
     sentences, spans = _split(text)

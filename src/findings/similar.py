@@ -211,6 +211,6 @@ def _group(
         paragraph = paragraphs.get(rowid)
         if paragraph is None:  # removed since the index was read
             continue
-        highlights = best_sentences(paragraph.text, found.text, 3, sentence_scores.get(rowid))
-        hits.append(make_hit(paragraph, report, score, highlights))
+        highlights = best_sentences(paragraph.text, found.text, 2, sentence_scores.get(rowid))
+        hits.append(make_hit(paragraph, report, score, highlights, similarity=score))
     return SimilarGroup(authority=name, hits=tuple(hits))

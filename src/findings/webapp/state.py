@@ -26,6 +26,7 @@ KEYS = {
     "scope_council": "f_scope_council",
     "include_boilerplate": "f_boilerplate",
     "page": "results_page",
+    "sort": "sort",
     "unexpanded": "glossary_off",
     "expanded": "glossary_on",
 }
@@ -55,6 +56,7 @@ def request_from_state(state: Mapping[str, Any], year_bounds: tuple[int, int] | 
         scope_council=(state.get(KEYS["scope_council"]) or None) if scope != "all" else None,
         include_boilerplate=bool(state.get(KEYS["include_boilerplate"])),
         page=int(state.get(KEYS["page"]) or 1),
+        sort=state.get(KEYS["sort"]) or "relevance",
         unexpanded=tuple(state.get(KEYS["unexpanded"]) or ()),
         expanded=tuple(state.get(KEYS["expanded"]) or ()),
     )
@@ -73,6 +75,7 @@ def state_from_request(request: SearchRequest, year_bounds: tuple[int, int] | No
         KEYS["scope_council"]: request.scope_council,
         KEYS["include_boilerplate"]: request.include_boilerplate,
         KEYS["page"]: request.page,
+        KEYS["sort"]: request.sort,
         KEYS["unexpanded"]: list(request.unexpanded),
         KEYS["expanded"]: list(request.expanded),
     }

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from findings.citations import cite, date_range, paragraph_label, section_judgement
 from findings.models import Hit, Paragraph, Report
+from findings.results import Result
 from findings.saved import CollectionEntry
 from findings.sentences import best_spans
 from findings.vocabulary import EXPORT_FORMATS, GRADES, JUDGEMENT_KEYS, judgement_label, judgement_order, report_type
@@ -104,7 +105,7 @@ def _escape(text: str) -> str:
 
 
 def paragraph_html(paragraph: Paragraph, query: str | None) -> str:
-    spans = best_spans(paragraph.text, query, k=3) if query and query.strip() else []
+    spans = best_spans(paragraph.text, query) if query and query.strip() else []
     return highlight_html(paragraph.text, spans)
 
 
@@ -122,10 +123,20 @@ class Card:
     body_html: str  # already escaped, with <mark> highlights
     status: str = ""  # "removed from the index" for a collected paragraph whose report is gone
     note: str = ""
+    strength: str | None = None  # "strong", "fair" or "weak" match
+    also: tuple[str, ...] = ()  # near-identical paragraphs of other reports, as citations
 
 
 def card_from_hit(hit: Hit, query: str) -> Card:
-    return card_for(hit.paragraph, hit.report, query)
+    return card_for(hit.paragraph, hit.report, hit.matched or query)
+
+
+def card_from_result(result: Result, query: str) -> Card:
+    """A search result's card: the hit's, with its match strength and the near-identical
+    paragraphs of other reports it stands for."""
+    card = card_from_hit(result.hit, query)
+    also = tuple(cite(d.report, d.paragraph).text for d in result.duplicates)
+    return Card(**{**card.__dict__, "strength": result.strength, "also": also})
 
 
 def grade_chip(paragraph: Paragraph, report: Report) -> str | None:
@@ -182,6 +193,12 @@ def card_html(card: Card, rank: int | None = None) -> str:
         grade_word = card.grade.rpartition(": ")[2]
         grade = f'<span class="grade grade-{_slug(grade_word)}">{e(card.grade)}</span>'
     head = " · ".join(e(p) for p in (card.report_type, card.dates) if p)
+    if card.strength:
+        grade += f' <span class="strength strength-{card.strength}">{e(card.strength)} match</span>'
+    also = ""
+    if card.also:
+        items = "".join(f"<li>{e(c)}</li>" for c in card.also)
+        also = f'<div class="card-also">The same words also stand in:<ul>{items}</ul></div>'
     status = ""
     if card.status:
         saved = f"{card.status.capitalize()}: the text and citation saved when it was collected."
@@ -194,7 +211,7 @@ def card_html(card: Card, rank: int | None = None) -> str:
         f"{status}"
         f'<div class="card-text">{card.body_html}</div>'
         f'<div class="card-cite">{e(card.citation)}</div>'
-        f"{note}"
+        f"{also}{note}"
         "</div>"
     )
 
@@ -235,6 +252,10 @@ CARD_CSS = """<style>
 table.facts {font-size:0.85rem;border-collapse:collapse;margin-bottom:0.4rem;}
 table.facts th {text-align:left;color:#555;padding:1px 12px 1px 0;font-weight:normal;}
 .card-status {color:#8a4b00;font-size:0.85rem;margin-bottom:0.3rem;}
+.strength {white-space:nowrap;font-size:0.75rem;border-radius:4px;padding:1px 6px;margin-left:4px;
+  border:1px solid #ccc;}
+.strength-strong {border-color:#2e7d32;color:#2e7d32;} .strength-fair {color:#555;} .strength-weak {color:#999;}
+.card-also {font-size:0.8rem;color:#555;margin-top:0.3rem;} .card-also ul {margin:0.1rem 0 0 1rem;}
 .card-note {margin-top:0.4rem;padding:0.3rem 0.5rem;background:#f3f6fb;border-radius:4px;font-size:0.9rem;}
 /* Narrow windows: the sidebar gives way, and small buttons keep their labels. */
 @media (max-width: 900px) {

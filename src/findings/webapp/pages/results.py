@@ -12,21 +12,27 @@ from findings.errors import USER_ERRORS
 from findings.library import Library
 from findings.models import Hit
 from findings.pages import render_page, source_file
+from findings.results import Result
 from findings.saved import collect
 from findings.webapp import views as wa
 from findings.webapp.pages.common import current_collection, run_similar, say, show_messages
 
 
-def cards(library: Library, hits: list[Hit], query: str, first_rank: int = 1) -> None:
+def cards(library: Library, shown: list[Result], query: str, first_rank: int = 1) -> None:
     collection = current_collection(library)
     collected = {item.paragraph_id for item in library.store.saved.items(collection)}
-    for rank, hit in enumerate(hits, start=first_rank):
-        card(library, hit, query, rank, collection, collected)
+    for rank, result in enumerate(shown, start=first_rank):
+        card(library, result.hit, query, rank, collection, collected, wa.card_from_result(result, query))
+        if result.folded:
+            with st.expander(f"{len(result.folded)} more from this report"):
+                for hit in result.folded:
+                    card(library, hit, query, None, collection, collected)
 
 
-def card(library: Library, hit: Hit, query: str, rank: int, collection: str, collected: set[str]) -> None:
+def card(library: Library, hit: Hit, query: str, rank: int | None, collection: str, collected: set[str],
+         shown: wa.Card | None = None) -> None:
     pid = hit.paragraph.id
-    st.html(wa.card_html(wa.card_from_hit(hit, query), rank))
+    st.html(wa.card_html(shown or wa.card_from_hit(hit, query), rank))
     similar_col, context_col, page_col, add_col = st.columns([3, 3, 2, 3])
     show_similar = similar_col.toggle("Similar in other councils", key=f"sim:{pid}")
     show_context = context_col.toggle("Show in report", key=f"ctx:{pid}")

@@ -11,7 +11,9 @@ import streamlit as st
 from findings.councils import all_councils
 from findings.errors import USER_ERRORS
 from findings.library import Library
+from findings.results import SORTS, arrange, none_strong
 from findings.saved import check_name
+from findings.search import MAX_K
 from findings.search_request import PAGE_SIZE, SCOPES, SearchRequest
 from findings.vocabulary import MODES
 from findings.webapp import state as url_state
@@ -127,13 +129,21 @@ def page(library: Library, seeds: Path) -> SearchRequest:
     if not hits:
         st.warning("Nothing matches; try fewer filters or other words.")
         return request
+    arranged = arrange(hits, library.settings.search, sort=request.sort)
+    last = (len(arranged) + PAGE_SIZE - 1) // PAGE_SIZE
+    if request.page > last:  # a page beyond the results (a link made when there were more)
+        request = url_state.with_page(request, last)
+        st.session_state[url_state.KEYS["page"]] = last
     start = (request.page - 1) * PAGE_SIZE
-    shown = hits[start : start + PAGE_SIZE]
-    if not shown:  # a page beyond the results (a link made when there were more)
-        apply_request(url_state.with_page(request, 1), bounds)
-        st.rerun()
+    shown = arranged[start : start + PAGE_SIZE]
+    st.session_state.setdefault("sort", "relevance")
+    st.radio("Order", list(SORTS), format_func=SORTS.get, horizontal=True, key="sort", on_change=_first_page,
+             label_visibility="collapsed")
+    if none_strong(arranged[:PAGE_SIZE]):
+        st.info("No result is a strong match for these words: the nearest findings are below. "
+                "Try other words, or fewer filters.")
     results.cards(library, shown, request.query, first_rank=start + 1)
-    pager(request, len(hits), bounds)
+    pager(request, len(hits), len(arranged), bounds)
     save_search_form(library, request)
     return request
 
@@ -187,9 +197,10 @@ def active_filters(request: SearchRequest, bounds) -> None:
                    args=(request.without(item.key), bounds), help="Remove this filter")
 
 
-def pager(request: SearchRequest, found: int, bounds) -> None:
-    last = (found + PAGE_SIZE - 1) // PAGE_SIZE
-    more = found >= request.k and request.k < 200
+def pager(request: SearchRequest, found: int, shown: int, bounds) -> None:
+    """Previous and next pages; `found` hits were asked for, `shown` results made of them."""
+    last = (shown + PAGE_SIZE - 1) // PAGE_SIZE
+    more = found >= request.k and request.k < MAX_K
     row = st.container(horizontal=True, gap="small", vertical_alignment="center")
     row.button("← Previous", key="page_prev", disabled=request.page <= 1, on_click=apply_request,
                args=(url_state.with_page(request, request.page - 1), bounds))
