@@ -221,9 +221,7 @@ class Library:
     ) -> list[Hit]:
         """The k best paragraphs for a query, expanded by the glossary (switching entries off
         or on by name, see `Glossary.expand`); see `findings.search.search`."""
-        from findings.search import search
-
-        from findings.search import check_query
+        from findings.search import check_query, search
 
         expansion = self.expansion(check_query(query), unexpanded, expanded) if expand else None
         return search(self.sources(semantic=mode != "keyword"), query, k, mode, filters, expansion)
