@@ -33,7 +33,6 @@ def main() -> None:
     library = Library(Settings.load(args.index))
     devset = load_devset(args.devset)
     resolution = resolve(library.store, (j for q in devset.queries for j in q.judgements))
-    sources = library.store.report_sources()
     from findings.evaluate import judged_reports
 
     report_ids, _ = judged_reports(library.store, devset.reports)
@@ -43,7 +42,6 @@ def main() -> None:
         grades = {resolution.current[p]: g for p, g in query.grades.items() if p in resolution.current}
         for hit in library.search(query.query, k=args.depth, filters=filters):
             rows.append((hit.similarity, grades.get(hit.paragraph.id, 0)))
-    del sources
     sims = np.array([s for s, _ in rows])
     grades = np.array([g for _, g in rows])
     print(f"{len(rows)} hits of {len(devset.queries)} queries")
@@ -52,9 +50,11 @@ def main() -> None:
     for low, high in zip(edges[:-1], edges[1:], strict=True):
         band = (sims >= low) & (sims < high)
         if band.any():
-            print(f"{low:>6.2f}-{high:<6.2f}{band.sum():>7}{(grades[band] >= 1).mean():>10.2f}{(grades[band] == 2).mean():>8.2f}")
-    strong = next((t for t in np.arange(0.30, 0.90, 0.01) if (grades[sims >= t] >= 1).mean() >= STRONG_PRECISION), None)
-    weak = next((t for t in np.arange(0.80, 0.10, -0.01) if (grades[sims < t] >= 1).mean() < WEAK_PRECISION), None)
+            relevant, direct = (grades[band] >= 1).mean(), (grades[band] == 2).mean()
+            print(f"{low:>6.2f}-{high:<6.2f}{band.sum():>7}{relevant:>10.2f}{direct:>8.2f}")
+    steps = np.arange(0.30, 0.90, 0.01)
+    strong = next((t for t in steps if (grades[sims >= t] >= 1).mean() >= STRONG_PRECISION), None)
+    weak = next((t for t in steps[::-1] if (grades[sims < t] >= 1).mean() < WEAK_PRECISION), None)
     print(f"strong: similarity >= {strong:.2f} (at least {STRONG_PRECISION:.0%} of such hits relevant)")
     print(f"weak: similarity < {weak:.2f} (fewer than {WEAK_PRECISION:.0%} of such hits relevant)")
     for name, t in (("strong", strong), ("weak", weak)):
