@@ -12,12 +12,20 @@ from __future__ import annotations
 
 import argparse
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from findings.config import Settings
 from findings.evaluate import evaluate, load_devset
 from findings.library import Library
+from findings.models import Paragraph
 from findings.search import search
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """What `evaluate` reads of a hit."""
+
+    paragraph: Paragraph
 
 
 def by_class(report, styles: dict[str, str]) -> dict[tuple[str, str], float]:
@@ -54,6 +62,38 @@ def main() -> None:
 
         return run
 
+    def prf(beta: float, depth: int = 3):
+        """Vector pseudo-relevance feedback (Rocchio): the query vector moved towards the whole-
+        paragraph vectors of the first `depth` results of the shipped search, then the semantic
+        retriever run again with it (and fused with the keyword one as shipped)."""
+        import numpy as np
+
+        from findings import search as s
+
+        def run(query, n, mode, filters):
+            sources = library.sources(semantic=mode != "keyword")
+            expansion = library.expansion(query)
+            if mode == "keyword":
+                return search(sources, query, n, mode, filters, expansion)
+            first = search(sources, query, depth, "hybrid", filters, expansion)
+            rowids = np.array([library.store.rowid_of(h.paragraph.id) for h in first], dtype=np.int64)
+            moved = s.query_vector(sources.embedder, query, expansion)
+            if rowids.size:
+                moved = moved + beta * sources.index.reconstruct_batch(rowids << s.WINDOW_BITS).mean(axis=0)
+                moved = (moved / np.linalg.norm(moved)).astype(np.float32)
+            scope = s.paragraph_scope(sources.snapshot, filters)
+            pool = max(sources.tuning.pool, n * 2)
+            found = s.semantic_candidates(sources.index, moved, s.scope_rowids(sources, scope), pool * 3)
+            ranked = s.paragraph_scores(sources.index, moved, found, sources.tuning.whole_weight)[:pool]
+            if mode == "hybrid":
+                terms = s.keyword_terms(query)
+                keyword = s.keyword_candidates(sources.store, terms, scope, pool, expansion.phrases)
+                ranked = s.fuse(ranked, keyword, sources.tuning)
+            paragraphs = library.store.paragraphs_by_rowid([r for r, _ in ranked[:n]])
+            return [Ranked(paragraphs[r]) for r, _ in ranked[:n] if r in paragraphs]
+
+        return run
+
     levers = {
         "before the glossary": variant(False),
         "glossary as shipped": variant(True),
@@ -61,6 +101,8 @@ def main() -> None:
         "shipped, whole paragraph only": variant(True, whole_weight=1.0),
         "shipped, mean of whole and clause": variant(True, whole_weight=0.5),
         "shipped, best clause only": variant(True, whole_weight=0.0),
+        "shipped + vector PRF, beta 0.3": prf(0.3),
+        "shipped + vector PRF, beta 0.7": prf(0.7),
     }
     names = [c + (f" ({counts[c]})" if c in counts else "") for c in classes]
     header = f"{'lever':38}{'mode':>10}" + "".join(f"{name:>14}" for name in names)
