@@ -9,8 +9,10 @@
 union of the top 20 of each mode (hybrid, semantic, keyword) restricted to the dev set's
 reports, leaving out the paragraphs already judged for it; each paragraph is printed whole with
 its report's overall grade, in report and paragraph order (not by rank, so the judge does not
-see which mode found it).  `like` prints the paragraphs outside the pool whose text holds any of
-the given phrases (SQL LIKE; "a&b" for both a and b), for finding relevant paragraphs the pool missed.  `grade` reads
+see which mode found it).  `like` prints the paragraphs outside the pool, and not yet judged,
+whose text holds any of the given phrases (SQL LIKE; "a&b" for both a and b), taking one report
+at a time so that a limit does not favour the first reports: this is how relevant paragraphs the
+pool missed were found.  `grade` reads
 lines "<query id> <paragraph id> <grade>" and adds each judgement, with the paragraph's source,
 number and first 60 characters taken from the index, to the dev set; a grade for a paragraph
 already judged for that query replaces it.  The dev set is rewritten in its own layout (one
@@ -28,12 +30,14 @@ DEPTH = 20
 
 
 def main() -> None:
+    from findings.evaluate import STYLES, default_devset_path
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--devset", type=Path, default=None, help="dev set JSON (default: the packaged one)")
     commands = parser.add_subparsers(dest="command", required=True)
     new = commands.add_parser("new", help="append a query with no judgements")
     new.add_argument("id")
-    new.add_argument("style", choices=("report", "plain", "mixed"))
+    new.add_argument("style", choices=STYLES)
     new.add_argument("query")
     pool = commands.add_parser("pool", help="print the unjudged pooled paragraphs of queries")
     pool.add_argument("--index", type=Path, required=True)
@@ -47,8 +51,6 @@ def main() -> None:
     grade.add_argument("--index", type=Path, required=True)
     grade.add_argument("grades", type=Path)
     args = parser.parse_args()
-
-    from findings.evaluate import default_devset_path
 
     path = args.devset or default_devset_path()
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -74,12 +76,17 @@ def main() -> None:
         write_devset(path, data)
 
 
-def report_filters(library, data):
+def judged_report_ids(library, data) -> set[str]:
+    """Ids of the index's reports among those the dev set was judged over."""
     from findings.evaluate import judged_reports
+
+    return judged_reports(library.store, data["reports"])[0]
+
+
+def report_filters(library, data):
     from findings.search import Filters
 
-    report_ids, _ = judged_reports(library.store, data["reports"])
-    return Filters(report_ids=tuple(sorted(report_ids)))
+    return Filters(report_ids=tuple(sorted(judged_report_ids(library, data))))
 
 
 def pooled(library, data, query: str) -> list[str]:
@@ -102,7 +109,7 @@ def print_pool(library, data, q) -> None:
 
 def print_like(library, data, q, phrases, limit) -> None:
     store = library.store
-    report_ids, _ = judged_reports_of(library, data)
+    report_ids = judged_report_ids(library, data)
     pool = set(pooled(library, data, q["query"])) | {j["paragraph"] for j in q["judgements"]}
     # "a&b" asks for a paragraph holding both a and b.
     terms = [phrase.split("&") for phrase in phrases]
@@ -121,12 +128,6 @@ def print_like(library, data, q, phrases, limit) -> None:
     found = [pid for turn in zip_longest(*by_report.values()) for pid in turn if pid]
     print(f"=== {q['id']} {q['query']!r}: {len(found)} outside the pool hold {phrases}; showing {limit}")
     print_paragraphs(library, found[:limit])
-
-
-def judged_reports_of(library, data):
-    from findings.evaluate import judged_reports
-
-    return judged_reports(library.store, data["reports"])
 
 
 def print_paragraphs(library, ids) -> None:
@@ -170,7 +171,8 @@ def write_devset(path: Path, data: dict) -> None:
     for q in data["queries"]:
         opening = json.dumps({k: v for k, v in q.items() if k != "judgements"}, ensure_ascii=False)[:-1]
         lines = ",\n".join("   " + json.dumps(j, ensure_ascii=False) for j in q["judgements"])
-        queries.append(f"  {opening}, \"judgements\": [\n{lines}\n  ]}}" if lines else f"  {opening}, \"judgements\": []}}")
+        judgements = f"[\n{lines}\n  ]" if lines else "[]"
+        queries.append(f"  {opening}, \"judgements\": {judgements}}}")
     text = head[:-2] + ',\n "queries": [\n' + ",\n".join(queries) + "\n ]\n}\n"
     json.loads(text)  # never write a file the loader cannot read
     path.write_text(text, encoding="utf-8")

@@ -79,7 +79,7 @@ def test_the_packaged_devset_has_forty_queries_with_graded_judgements():
     devset = load_devset()
     assert len(devset.queries) >= 40
     assert len({q.id for q in devset.queries}) == len(devset.queries)
-    assert {q.style for q in devset.queries} == {"report", "plain"}
+    assert {q.style for q in devset.queries} == {"report", "plain", "mixed"}
     for q in devset.queries:
         grades = [j.grade for j in q.judgements]
         assert set(grades) <= {0, 1, 2}, q.id
