@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import asdict
 from types import SimpleNamespace
 
 import pytest
@@ -78,7 +79,7 @@ def test_the_packaged_devset_has_forty_queries_with_graded_judgements():
     devset = load_devset()
     assert len(devset.queries) >= 40
     assert len({q.id for q in devset.queries}) == len(devset.queries)
-    assert {q.style for q in devset.queries} == {"report", "plain"}
+    assert {q.style for q in devset.queries} == {"report", "plain", "mixed"}
     for q in devset.queries:
         grades = [j.grade for j in q.judgements]
         assert set(grades) <= {0, 1, 2}, q.id
@@ -172,6 +173,61 @@ def test_evaluate_rematches_shifted_ids_and_reports_the_missing(tmp_path, store)
     assert "nDCG@10" in table and "Recall@20" in table and "MRR" in table
     assert "1 judged paragraphs not in this index" in table
     assert "private fostering" in table
+
+
+def test_evaluate_reports_each_mode_for_each_query_class(tmp_path, store):
+    def judgement(number, grade):
+        return {"paragraph": f"new-2020:p{number}", "source": "123_town/inspection - 2020.pdf",
+                "number": number, "text": "", "grade": grade}
+
+    path = tmp_path / "dev.json"
+    path.write_text(json.dumps({"reports": ["123_town/inspection - 2020.pdf"], "queries": [
+        {"id": "q1", "query": "private fostering", "judgements": [judgement(1, 2), judgement(3, 1)]},
+        {"id": "q2", "query": "kids leaving care", "style": "plain", "judgements": [judgement(2, 2)]},
+        {"id": "q3", "query": "PF visits", "style": "mixed", "judgements": [judgement(3, 2), judgement(1, 0)]},
+        {"id": "q4", "query": "kids privately fostered", "style": "plain", "judgements": [judgement(3, 2)]},
+    ]}))
+
+    def search(query, n, mode, filters):  # the same ranking for every query
+        ranked = ["new-2020:p2", "new-2020:p1"] if mode == "keyword" else ["new-2020:p1", "new-2020:p3", "new-2020:p2"]
+        return [SimpleNamespace(paragraph=SimpleNamespace(id=pid)) for pid in ranked]
+
+    report = evaluate(store, search, path, modes=("semantic", "keyword"))
+    semantic, keyword = report.mode("semantic"), report.mode("keyword")
+    # Classes in the order report, plain, mixed, whatever the order of the queries.
+    assert [c.style for c in semantic.classes] == ["report", "plain", "mixed"]
+    assert [c.queries for c in semantic.classes] == [1, 2, 1]
+    # Semantic ranks p1, p3, p2.  q1 (report): gains 2, 1, the ideal ranking: nDCG 1, recall 1, MRR 1.
+    assert asdict(semantic.of_class("report")) == {
+        "style": "report", "ndcg": pytest.approx(1.0), "recall": 1.0, "mrr": 1.0, "queries": 1}
+    # q2 (plain): p2 at rank 3 gives 2/log2(4) = 1 of an ideal 2: nDCG 0.5, recall 1, MRR 1/3.
+    # q4 (plain): p3 at rank 2 gives 2/log2(3) of an ideal 2: nDCG 0.63093, recall 1, MRR 1/2.
+    plain = semantic.of_class("plain")
+    assert plain.ndcg == pytest.approx((0.5 + 1 / math.log2(3)) / 2)  # 0.56546
+    assert plain.recall == 1.0
+    assert plain.mrr == pytest.approx((1 / 3 + 1 / 2) / 2)
+    # q3 (mixed) is ranked like q4: p3 second.
+    assert semantic.of_class("mixed").ndcg == pytest.approx(1 / math.log2(3))
+    assert semantic.of_class("mixed").mrr == 0.5
+    # Keyword ranks p2, p1.  q2 finds its one paragraph first; q4 finds nothing.
+    assert keyword.of_class("plain").ndcg == pytest.approx(0.5)
+    assert keyword.of_class("plain").recall == 0.5 and keyword.of_class("plain").mrr == 0.5
+    # q1: p1 at rank 2 earns 2/log2(3) of an ideal 2 + 1/log2(3); p3 is never found.
+    report_class = keyword.of_class("report")
+    assert report_class.ndcg == pytest.approx((2 / math.log2(3)) / (2 + 1 / math.log2(3)))  # 0.47963
+    assert report_class.recall == 0.5 and report_class.mrr == 0.5
+    # The overall means are still over every query: semantic nDCG (1 + 0.5 + 2 * 0.63093) / 4.
+    assert semantic.ndcg == pytest.approx((1 + 0.5 + 2 / math.log2(3)) / 4)
+    assert semantic.queries == 4
+    # Rows carry their class, so the per-query JSON does too.
+    assert {(r.query_id, r.style) for r in report.rows} == {
+        ("q1", "report"), ("q2", "plain"), ("q3", "mixed"), ("q4", "plain")}
+    table = render_table(report).splitlines()
+    at = table.index("plain (2 queries)")
+    assert table[at + 1].split() == ["nDCG@10", f"{plain.ndcg:.3f}", "0.500"]
+    assert table[at + 2].split() == ["Recall@20", "1.000", "0.500"]
+    assert table[at + 3].split() == ["MRR", "0.417", "0.500"]
+    assert "report (1 queries)" in table and "mixed (1 queries)" in table
 
 
 def test_evaluate_refuses_an_index_without_the_judged_reports(tmp_path, store):

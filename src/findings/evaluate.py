@@ -11,6 +11,10 @@ The dev set also lists the reports it was judged over (`reports`, as "<folder>/<
 Search is restricted to those reports, so an index holding more of the corpus than was judged
 still gives comparable figures instead of unjudged paragraphs pushing judged ones out.
 
+Each query has a class, its `style`: "report" (worded like the reports), "plain" (everyday
+words) or "mixed" (everyday words with some of the trade's jargon).  Besides the means over
+all queries, each mode reports its means over the queries of each class.
+
 `evaluate(store, search)` runs every query in every mode through the `search` it is given and
 returns an `EvalReport`; `render_table` prints the modes side by side.
 """
@@ -40,6 +44,8 @@ logger = logging.getLogger(__name__)
 MODES = tuple(MODE_NAMES)
 RECALL_AT = 20
 TEXT_PREFIX = 60
+# Query classes, in the order they are shown; a dev set may add others (shown after these).
+STYLES = ("report", "plain", "mixed")
 
 
 # --- the dev set ----------------------------------------------------------------------------
@@ -61,7 +67,7 @@ class DevQuery:
     id: str
     query: str
     judgements: tuple[Judgement, ...]
-    style: str = "report"  # "report": worded like the reports; "plain": everyday words
+    style: str = "report"  # one of STYLES: "report", "plain" or "mixed"
 
     @property
     def grades(self) -> dict[str, int]:
@@ -221,6 +227,18 @@ class QueryScore:
     recall: float
     mrr: float
     relevant: int  # paragraphs graded >= 1 (found in the index or not)
+    style: str = "report"
+
+
+@dataclass(frozen=True)
+class ClassScore:
+    """A mode's means over the queries of one class (`DevQuery.style`)."""
+
+    style: str
+    ndcg: float
+    recall: float
+    mrr: float
+    queries: int
 
 
 @dataclass(frozen=True)
@@ -230,6 +248,10 @@ class ModeScore:
     recall: float
     mrr: float
     queries: int
+    classes: tuple[ClassScore, ...] = ()  # the same means for each query class
+
+    def of_class(self, style: str) -> ClassScore:
+        return next(c for c in self.classes if c.style == style)
 
 
 @dataclass(frozen=True)
@@ -284,9 +306,11 @@ def evaluate(
                     query_id=q.id, query=q.query, mode=mode,
                     ndcg=ndcg_at_k(ranked, grades, k), recall=recall_at_k(ranked, grades, RECALL_AT),
                     mrr=reciprocal_rank(ranked, grades),
-                    relevant=sum(1 for g in grades.values() if g >= 1),
+                    relevant=sum(1 for g in grades.values() if g >= 1), style=q.style,
                 )
             )
+    present = {q.style for q in queries}
+    styles = [s for s in STYLES if s in present] + sorted(present - set(STYLES))
     summaries = []
     for mode in modes:
         mine = [r for r in rows if r.mode == mode]
@@ -295,6 +319,7 @@ def evaluate(
                 mode=mode, queries=len(mine),
                 ndcg=_mean(r.ndcg for r in mine), recall=_mean(r.recall for r in mine),
                 mrr=_mean(r.mrr for r in mine),
+                classes=tuple(_class_score(style, [r for r in mine if r.style == style]) for style in styles),
             )
         )
     return EvalReport(
@@ -313,6 +338,13 @@ def judged_reports(store: Store, sources: Sequence[str]) -> tuple[set[str], tupl
     return found, tuple(s for s in sources if s not in by_source)
 
 
+def _class_score(style: str, rows: Sequence[QueryScore]) -> ClassScore:
+    return ClassScore(
+        style=style, queries=len(rows), ndcg=_mean(r.ndcg for r in rows),
+        recall=_mean(r.recall for r in rows), mrr=_mean(r.mrr for r in rows),
+    )
+
+
 def _mean(values: Iterable[float]) -> float:
     values = list(values)
     return sum(values) / len(values) if values else 0.0
@@ -322,13 +354,16 @@ def _mean(values: Iterable[float]) -> float:
 
 
 def render_table(report: EvalReport, per_query: bool = False) -> str:
-    """The modes side by side; with `per_query`, one line per query as well."""
+    """The modes side by side, over all queries and then for each query class; with
+    `per_query`, one line per query as well."""
     modes = [m.mode for m in report.modes]
     metrics = (f"nDCG@{report.k}", f"Recall@{RECALL_AT}", "MRR")
-    width = max(len(m) for m in metrics) + 2
+    width = max(len(m) for m in metrics) + 4
     lines = [f"{'':<{width}}" + "".join(f"{m:>10}" for m in modes)]
-    for label, attr in zip(metrics, ("ndcg", "recall", "mrr"), strict=True):
-        lines.append(f"{label:<{width}}" + "".join(f"{getattr(m, attr):>10.3f}" for m in report.modes))
+    lines += _metric_lines(metrics, report.modes, width)
+    for c in report.modes[0].classes if report.modes else ():
+        lines.append(f"{c.style} ({c.queries} queries)")
+        lines += _metric_lines(metrics, [m.of_class(c.style) for m in report.modes], width, indent=2)
     queries = report.modes[0].queries if report.modes else 0
     lines.append(f"{queries} queries from {report.devset}")
     if report.rematched:
@@ -350,3 +385,12 @@ def render_table(report: EvalReport, per_query: bool = False) -> str:
                 f"{text:<52}" + "".join(f"{scores[m].ndcg:>10.3f}" for m in modes) + f"{first.relevant:>10}"
             )
     return "\n".join(lines)
+
+
+def _metric_lines(
+    metrics: Sequence[str], scores: Sequence[ModeScore | ClassScore], width: int, indent: int = 0
+) -> list[str]:
+    return [
+        " " * indent + f"{label:<{width - indent}}" + "".join(f"{getattr(s, attr):>10.3f}" for s in scores)
+        for label, attr in zip(metrics, ("ndcg", "recall", "mrr"), strict=True)
+    ]
