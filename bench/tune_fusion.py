@@ -30,6 +30,7 @@ from findings.search import (
     keyword_terms,
     paragraph_scope,
     paragraph_scores,
+    query_vector,
     scope_rowids,
     semantic_candidates,
 )
@@ -53,6 +54,7 @@ class Candidates:
     """Each query's semantic and keyword candidates, computed once for the whole grid."""
 
     def __init__(self, library: Library) -> None:
+        self.library = library
         self.sources = library.sources()
         self._cache: dict[tuple[str, Filters, int], tuple[Ranking, Ranking]] = {}
 
@@ -60,11 +62,12 @@ class Candidates:
         key = (query, filters, pool)
         if key not in self._cache:
             sources, query = self.sources, check_query(query)
+            expansion = self.library.expansion(query)  # the glossary, as shipped
             scope = paragraph_scope(sources.snapshot, filters)
-            vector = sources.embedder.encode_query(query)
+            vector = query_vector(sources.embedder, query, expansion)
             found = semantic_candidates(sources.index, vector, scope_rowids(sources, scope), pool * 3)
             semantic = paragraph_scores(sources.index, vector, found, sources.tuning.whole_weight)[:pool]
-            keyword = keyword_candidates(sources.store, keyword_terms(query), scope, pool)
+            keyword = keyword_candidates(sources.store, keyword_terms(query), scope, pool, expansion.phrases)
             self._cache[key] = (semantic, keyword)
         return self._cache[key]
 
@@ -99,7 +102,9 @@ def convex_fuse(alpha: float) -> Fusion:
 
 
 def row(label: str, figures) -> str:
-    return f"{label:<34}{figures.ndcg:>9.3f}{figures.recall:>11.3f}{figures.mrr:>8.3f}"
+    """A mode's nDCG@10, Recall@20 and MRR, then its nDCG@10 for each query class."""
+    per_class = "".join(f"{c.ndcg:>9.3f}" for c in figures.classes)
+    return f"{label:<34}{figures.ndcg:>9.3f}{figures.recall:>11.3f}{figures.mrr:>8.3f}{per_class}"
 
 
 def main() -> None:
@@ -112,8 +117,9 @@ def main() -> None:
     current = library.settings.search
     started = time.perf_counter()
 
-    print(f"{'setting':<34}{'nDCG@10':>9}{'Recall@20':>11}{'MRR':>8}")
     baseline = evaluate(library.store, candidates.search(current), args.devset, modes=("semantic", "keyword"))
+    classes = "".join(f"{c.style:>9}" for c in baseline.mode("semantic").classes)
+    print(f"{'setting':<34}{'nDCG@10':>9}{'Recall@20':>11}{'MRR':>8}{classes}")
     for mode in ("semantic", "keyword"):
         print(row(f"{mode} only", baseline.mode(mode)))
 
@@ -138,6 +144,11 @@ def main() -> None:
     print(row(f"best: {best_label}", best))
     beats = all(best.ndcg > baseline.mode(m).ndcg for m in ("semantic", "keyword"))
     print(f"hybrid beats both single modes on nDCG@10: {'yes' if beats else 'NO'}")
+    for c in best.classes:
+        parts = {m: baseline.mode(m).of_class(c.style).ndcg for m in ("semantic", "keyword")}
+        verdict = "yes" if c.ndcg >= max(parts.values()) else "NO"
+        print(f"  {c.style}: hybrid {c.ndcg:.3f}, semantic {parts['semantic']:.3f}, keyword {parts['keyword']:.3f}: "
+              f"at least the better part: {verdict}")
     print(f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)
 
 
