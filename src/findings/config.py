@@ -19,9 +19,10 @@ class SearchTuning:
     Hybrid fusion is weighted reciprocal rank fusion, weight / (rrf_k + rank), tuned on the
     development set with bench/tune_fusion.py: on its 96 queries in report, everyday and mixed
     wording, k=30 and semantic:keyword = 1.5:1 gave the best nDCG@10 of the RRF grid and hybrid
-    at least as good as the better of its parts in every class (docs/search.md).  A paragraph's semantic score is `whole_weight` times its whole-paragraph cosine
-    plus the rest times its best clause's (bench/aggregation.py).  `pool` candidates are taken
-    from each retriever before fusion.
+    at least as good as the better of its parts in every class (docs/search.md).  A paragraph's
+    semantic score is `whole_weight` times its whole-paragraph cosine plus the rest times its
+    best clause's (bench/aggregation.py).  `pool` candidates are taken from each retriever
+    before fusion.
     """
 
     rrf_k: int = 30
