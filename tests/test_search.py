@@ -144,7 +144,7 @@ def test_fts_query_quotes_syntax_and_adds_derivational_prefix():
 def test_fuse_is_reciprocal_rank_fusion_worked_by_hand():
     # k=30, semantic weight 0.5, keyword weight 1: row 1 = 0.5/31 + 1/32, row 3 = 1/31,
     # row 2 = 0.5/32; so 1 (0.0474) > 3 (0.0323) > 2 (0.0156).
-    fused = fuse([(1, 0.9), (2, 0.5)], [(3, 9.0), (1, 8.0)], SearchTuning())
+    fused = fuse([(1, 0.9), (2, 0.5)], [(3, 9.0), (1, 8.0)], SearchTuning(rrf_k=30, semantic_weight=0.5))
     assert [rowid for rowid, _ in fused] == [1, 3, 2]
     assert fused[0][1] == pytest.approx(0.5 / 31 + 1 / 32)
     assert fused[2][1] == pytest.approx(0.5 / 32)

@@ -5,8 +5,8 @@ label on each, and newest first when asked.
 `arrange(hits, tuning)` works on the hits of one search, best first, and keeps their order
 otherwise.  Strength comes from `Hit.similarity` with thresholds calibrated on the development
 set's judgements (`bench/strength.py`): at or above `strong_similarity` four in five hits were
-judged relevant, below `weak_similarity` fewer than two in five.  Keyword mode has no
-similarity, so no label.
+judged relevant, below `weak_similarity` fewer than two in five, and in between about three in
+five.  Keyword mode has no similarity, so no label.
 """
 
 from __future__ import annotations
