@@ -16,11 +16,11 @@ from findings.errors import USER_ERRORS
 from findings.library import Library
 from findings.webapp import state as url_state
 from findings.webapp import views as wa
-from findings.webapp.pages import collections, reports, search
+from findings.webapp.pages import analysis, collections, reports, search
 from findings.webapp.pages.common import CURRENT_COLLECTION, current_collection, get_library
 
 SEEDS = Path(__file__).resolve().parent / "seeds"
-VIEWS = {"search": "Search", "collections": "Collections", "reports": "Reports"}
+VIEWS = {"search": "Search", "collections": "Collections", "compare": "Compare", "reports": "Reports"}
 KEPT = ("query", "mode", "f_councils", "f_years", "f_types", "f_judgement", "f_grade", "f_scope",
         "f_scope_council", "f_boilerplate", "results_page", "glossary_off", "glossary_on", "theme",
         "history_council")
@@ -83,6 +83,8 @@ def main() -> None:
         collection = collections.page(library)
     elif view == "reports":
         reports.page(library)
+    elif view == "compare":
+        analysis.compare_page(library)
     else:
         request = search.page(library, SEEDS)
     if request is None:  # another page: keep the search the widgets hold in the URL

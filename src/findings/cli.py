@@ -425,6 +425,7 @@ def export(ids, query, collection, k, mode, fmt, group_by, out, force, index_dir
         click.echo(f"wrote {len(items)} paragraphs to {out}", err=True)
 
 
-from findings import cli_work  # noqa: E402  (registers the commands for saved work on `main`)
+from findings import cli_analysis, cli_work  # noqa: E402  (register their commands on `main`)
 
 cli_work.register(main)
+cli_analysis.register(main)

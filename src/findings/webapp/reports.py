@@ -1,5 +1,5 @@
-"""The Reports page's logic: the table of indexed reports, judgement histories, a theme over
-the years, and adding reports by upload (saved under <index>/uploads through `sandbox.write_upload`,
+"""The Reports page's logic: the table of indexed reports, judgement histories, and adding
+reports by upload (saved under <index>/uploads through `sandbox.write_upload`,
 so a name from the browser can never point outside that folder).  No streamlit import here.
 """
 
@@ -14,7 +14,6 @@ from findings.files import sha256_bytes, sha256_file
 from findings.models import Report
 from findings.readers import MAX_FILE_BYTES, SUPPORTED_SUFFIXES
 from findings.sandbox import safe_upload_name, write_upload
-from findings.search import keyword_terms
 from findings.vocabulary import GRADE_SCORES, JUDGEMENT_KEYS, judgement_label
 from findings.webapp.views import report_type_label
 
@@ -106,38 +105,6 @@ def history_chart(rows: Sequence[dict[str, Any]]) -> Any:
         tooltip=["date:T", "judgement:N", "grade:N", "report:N"],
     )
     return (line + points).properties(height=max(120, 42 * frame["judgement"].nunique()))
-
-
-def theme_match_expression(theme: str) -> str | None:
-    """An FTS5 expression that matches paragraphs containing every word of the theme."""
-    words = keyword_terms(theme)
-    if not words:
-        return None
-    return " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
-
-
-def theme_counts(store: Any, theme: str) -> list[dict[str, Any]]:
-    """Per year: how many reports (any council) have a paragraph with every word of `theme`,
-    beside how many reports of that year are indexed."""
-    expression = theme_match_expression(theme)
-    reports = {r.id: r for r in store.reports()}
-    indexed: dict[int, int] = {}
-    for report in reports.values():
-        year = report.meta.year
-        if year is not None:
-            indexed[year] = indexed.get(year, 0) + 1
-    mentioning: dict[int, set[str]] = {}
-    if expression:
-        rowids = [rowid for rowid, _ in store.keyword_search(expression, 1_000_000)]
-        for paragraph in store.paragraphs_by_rowid(rowids).values():
-            report = reports.get(paragraph.report_id)
-            year = report.meta.year if report else None
-            if year is not None and not paragraph.boilerplate:
-                mentioning.setdefault(year, set()).add(paragraph.report_id)
-    return [
-        {"year": year, "reports mentioning": len(mentioning.get(year, ())), "reports indexed": total}
-        for year, total in sorted(indexed.items())
-    ]
 
 
 # --- uploads -----------------------------------------------------------------------------------

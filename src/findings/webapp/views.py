@@ -256,6 +256,9 @@ table.facts th {text-align:left;color:#555;padding:1px 12px 1px 0;font-weight:no
   border:1px solid #ccc;}
 .strength-strong {border-color:#2e7d32;color:#2e7d32;} .strength-fair {color:#555;} .strength-weak {color:#999;}
 .card-also {font-size:0.8rem;color:#555;margin-top:0.3rem;} .card-also ul {margin:0.1rem 0 0 1rem;}
+.tag {white-space:nowrap;font-size:0.75rem;border-radius:4px;padding:1px 6px;margin-right:4px;}
+.tag-strength {background:#e3f4e5;color:#1f5e2a;} .tag-weakness {background:#fde8d7;color:#7a3b00;}
+.tag-context {background:#eef0f3;color:#444;}
 .card-note {margin-top:0.4rem;padding:0.3rem 0.5rem;background:#f3f6fb;border-radius:4px;font-size:0.9rem;}
 /* Narrow windows: the sidebar gives way, and small buttons keep their labels. */
 @media (max-width: 900px) {

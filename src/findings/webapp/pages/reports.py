@@ -13,6 +13,7 @@ from findings.library import Library
 from findings.serialise import report_line
 from findings.webapp import reports as rp
 from findings.webapp import views as wa
+from findings.webapp.pages.analysis import trend_panel
 from findings.webapp.pages.common import say, show_messages
 
 
@@ -23,7 +24,7 @@ def page(library: Library) -> None:
     if reports:
         st.dataframe(pd.DataFrame(rp.collection_rows(reports)), hide_index=True, width="stretch")
     history_chart(reports)
-    theme_chart(library)
+    trend_panel(library)
     upload_form(library)
     remove_form(library, reports)
 
@@ -39,22 +40,6 @@ def history_chart(reports) -> None:
         st.caption(f"No dated judgements for {md_escape(council)}.")
         return
     st.altair_chart(rp.history_chart(rows), width="stretch")
-
-
-def theme_chart(library: Library) -> None:
-    st.subheader("A theme over time")
-    theme = st.text_input("Theme (reports with a paragraph containing every word)", key="theme",
-                          placeholder="e.g. domestic abuse")
-    if not theme.strip():
-        return
-    counts = rp.theme_counts(library.store, theme)
-    if not counts:
-        st.caption("No dated reports yet.")
-        return
-    if not any(c["reports mentioning"] for c in counts):
-        st.info("No report has a paragraph with all of these words; try fewer or other words.")
-    frame = pd.DataFrame(counts).astype({"year": str}).set_index("year")
-    st.bar_chart(frame, stack=False, y_label="reports", x_label="year")
 
 
 def upload_form(library: Library) -> None:

@@ -15,6 +15,7 @@ from findings.pages import render_page, source_file
 from findings.results import Result
 from findings.saved import collect
 from findings.webapp import views as wa
+from findings.webapp.pages.analysis import follow_up_panel
 from findings.webapp.pages.common import current_collection, run_similar, say, show_messages
 
 
@@ -33,10 +34,11 @@ def card(library: Library, hit: Hit, query: str, rank: int | None, collection: s
          shown: wa.Card | None = None) -> None:
     pid = hit.paragraph.id
     st.html(wa.card_html(shown or wa.card_from_hit(hit, query), rank))
-    similar_col, context_col, page_col, add_col = st.columns([3, 3, 2, 3])
+    similar_col, context_col, page_col, follow_col, add_col = st.columns([3, 2, 2, 2, 3])
     show_similar = similar_col.toggle("Similar in other councils", key=f"sim:{pid}")
     show_context = context_col.toggle("Show in report", key=f"ctx:{pid}")
     show_page = page_col.toggle("Show page", key=f"page:{pid}")
+    show_follow = follow_col.toggle("Follow up", key=f"follow:{pid}", help="What the council's later reports said")
     add_button(add_col, library, pid, query, collection, collected, key=f"add:{pid}")
     show_messages(f"add:{pid}")
     if show_similar:
@@ -45,6 +47,8 @@ def card(library: Library, hit: Hit, query: str, rank: int | None, collection: s
         context_panel(library, pid, query)
     if show_page:
         page_panel(library, hit)
+    if show_follow:
+        follow_up_panel(library, hit)
 
 
 def add_button(container, library: Library, pid: str, query: str | None, collection: str,
