@@ -22,7 +22,7 @@ from findings.webapp.pages.common import CURRENT_COLLECTION, current_collection,
 SEEDS = Path(__file__).resolve().parent / "seeds"
 VIEWS = {"search": "Search", "collections": "Collections", "compare": "Compare", "reports": "Reports"}
 KEPT = ("query", "mode", "f_councils", "f_years", "f_types", "f_judgement", "f_grade", "f_scope",
-        "f_scope_council", "f_boilerplate", "results_page", "glossary_off", "glossary_on", "theme",
+        "f_scope_council", "f_boilerplate", "f_tag", "results_page", "glossary_off", "glossary_on", "theme",
         "history_council")
 # Focus the search box once, on a tab's first load, so it is the first thing the keyboard reaches.
 FOCUS_SEARCH = """<script>
@@ -38,6 +38,9 @@ def ensure_index(library: Library) -> None:
     if missing := library.missing_vectors():
         with st.spinner(f"Embedding {missing} paragraphs for {library.embedder.name} (once) …"):
             library.reindex()
+    if library.store.untagged(limit=1):
+        with st.spinner("Tagging strengths and areas for improvement in the reports (once) …"):
+            library.tag_untagged()
     if library.store.report_ids():
         return
     st.info(f"First run: building the index in {library.settings.index_dir} from {SEEDS.name}/ …")

@@ -15,7 +15,7 @@ import click
 
 from findings import serialise
 from findings.config import INDEX_ENV, MODEL_ENV, Settings
-from findings.vocabulary import EXPORT_FORMATS, MODES
+from findings.vocabulary import EXPORT_FORMATS, MODES, TAG_LABELS
 
 logger = logging.getLogger(__name__)
 
@@ -201,18 +201,21 @@ def remove(report_ids: tuple[str, ...], index_dir: str | None) -> None:
 @click.option("--region-of", default=None, metavar="COUNCIL", help="Only councils in this council's region.")
 @click.option("--neighbours-of", default=None, metavar="COUNCIL", help="Only this council's statistical neighbours.")
 @click.option("--include-boilerplate", is_flag=True, help="Also search contents pages, licences and tables.")
+@click.option("--tag", "tags", multiple=True, type=click.Choice(["strength", "weakness", "context"]),
+              help="Only findings tagged so (weakness: areas for improvement).")
 @index_option
 @model_option
 @json_option
 @user_errors
 def search(query, saved, save_as, k, mode, authorities, from_year, to_year, report_types, judgements,
-           sections, region_of, neighbours_of, include_boilerplate, index_dir, model, as_json) -> None:
+           sections, region_of, neighbours_of, include_boilerplate, tags, index_dir, model, as_json) -> None:
     """Search the indexed reports, or run a saved search.
 
     \b
     Example:
         findings search "care leavers personal adviser" -k 5 --from-year 2020
         findings search "domestic abuse" --judgement help_and_protection=inadequate --json
+        findings search "care leavers" --tag weakness
         findings search "private fostering" --neighbours-of Blackpool --save "Fostering near us"
         findings search --saved "Fostering near us"
     """
@@ -240,7 +243,7 @@ def search(query, saved, save_as, k, mode, authorities, from_year, to_year, repo
         filters = Filters(
             authorities=authorities, from_year=from_year, to_year=to_year, report_types=report_types,
             judgements=tuple(pairs), sections=sections, region_of=region_of, neighbours_of=neighbours_of,
-            include_boilerplate=include_boilerplate,
+            include_boilerplate=include_boilerplate, tags=tuple(tags),
         )
     if save_as:
         from findings.cli_work import save_search
@@ -256,7 +259,8 @@ def search(query, saved, save_as, k, mode, authorities, from_year, to_year, repo
         if as_json:
             click.echo(json.dumps({**serialise.hit(found), "strength": label}, ensure_ascii=False))
         else:
-            click.echo(f"{rank}. {found.citation}  [{found.score:.4f}{f', {label} match' if label else ''}]")
+            tag = f", {TAG_LABELS[found.paragraph.tag]}" if found.paragraph.tag in TAG_LABELS else ""
+            click.echo(f"{rank}. {found.citation}  [{found.score:.4f}{f', {label} match' if label else ''}{tag}]")
             for sentence in found.highlights:
                 click.echo(f"   > {sentence}")
             click.echo("")

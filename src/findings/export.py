@@ -30,7 +30,7 @@ from findings.files import TargetExists, atomic_write
 from findings.models import Hit, Paragraph, Report
 from findings.search import find_paragraph
 from findings.store import Store
-from findings.vocabulary import EXPORT_FORMATS, report_type
+from findings.vocabulary import EXPORT_FORMATS, TAG_LABELS, report_type
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ GROUPINGS = ("council", "section")
 FIELDS = (
     "id", "authority", "report_id", "report_title", "report_type", "report_type_name",
     "inspection_start", "inspection_end", "published", "paragraph", "section", "heading", "page",
-    "pdf_page", "source", "url", "citation", "query", "note", "status", "group", "text",
+    "pdf_page", "source", "url", "tag", "citation", "query", "note", "status", "group", "text",
 )
 REMOVED = "removed from the index"
 # Not allowed in XML 1.0: C0 controls but tab, LF and CR; lone surrogates; U+FFFE and U+FFFF.
@@ -109,6 +109,7 @@ def record_for(paragraph: Paragraph, report: Report, query: str | None = None) -
         "pdf_page": paragraph.page,
         "source": citation.file,
         "url": citation.url,
+        "tag": TAG_LABELS.get(paragraph.tag or ""),
         "citation": citation.text,
         "query": query,
         "text": paragraph.text,
@@ -245,6 +246,7 @@ def _details(row: Mapping) -> str:
         f"Published: {row['published_text']}" if row["published_text"] else "",
         f"Section: {row['section']}" if row["section"] else "",
         f"Page: {row['page']}" if row["page"] else "",
+        f"Tag: {row['tag']}" if row.get("tag") else "",
         f"Source: {source}" if source else "",
         f"Query: {row['query']}" if row["query"] else "",
     ]

@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -140,7 +140,7 @@ def _read_if_changed(path: Path, existing: tuple[str, str] | None) -> _Read:
     read.pages = read_pages_limited(path)
     if reason := not_a_report(read.pages):
         raise ReadError(reason)
-    read.drafts = split_pages(read.pages)
+    read.drafts = with_tags(split_pages(read.pages))
     if not read.drafts:
         raise ReadError("no paragraphs found in the text")
     read.meta = extract_metadata(read.pages, path.name)
@@ -162,6 +162,13 @@ def _store_read(
     store.put_report(report, paragraphs, vectors)
     logger.info("%s: stored as %s with %d paragraphs", path.name, report_id, len(paragraphs))
     return "replaced" if existing else "added"
+
+
+def with_tags(paragraphs: list[Paragraph]) -> list[Paragraph]:
+    """The paragraphs with their strength / area-for-improvement / context tag."""
+    from findings.tagging import tag_paragraph
+
+    return [replace(p, tag=tag_paragraph(p.text).label) for p in paragraphs]
 
 
 def embed_new(

@@ -269,9 +269,26 @@ class Library:
         or made with another model; `reindex` embeds them."""
         return self.store.unembedded_count(self.embedder.name) if self.embed else 0
 
-    def reindex(self) -> int:
-        """Embed every paragraph that has no vector for the current model; rebuild FAISS."""
+    def tag_untagged(self) -> int:
+        """Tag the paragraphs read before tagging existed (strength, area for improvement,
+        context); returns how many."""
         with self._ingest_lock():
+            return self._tag_untagged()
+
+    def _tag_untagged(self) -> int:
+        from findings.tagging import tag_paragraph
+
+        count = 0
+        while batch := self.store.untagged():
+            self.store.put_tags((rowid, tag_paragraph(text).label) for rowid, text in batch)
+            count += len(batch)
+        return count
+
+    def reindex(self) -> int:
+        """Embed every paragraph that has no vector for the current model; rebuild FAISS;
+        tag paragraphs read before tagging existed."""
+        with self._ingest_lock():
+            self._tag_untagged()
             count = 0
             for report in self.store.reports():
                 rows = list(embed_new(self.store.paragraphs(report.id), self.store, self.embedder))

@@ -178,6 +178,15 @@ MIGRATIONS: tuple[Migration, ...] = (
     );
     """,
     ),
+    # Each paragraph's tag (strength, weakness, context) from findings.tagging, so search can
+    # keep to strengths or areas for improvement; NULL until tagged (ingest, reindex).
+    Migration(
+        "m007_tag_paragraphs",
+        """
+    ALTER TABLE paragraphs ADD COLUMN tag TEXT;
+    CREATE INDEX paragraphs_tag ON paragraphs(tag);
+    """,
+    ),
 )
 
 

@@ -78,6 +78,7 @@ class Paragraph:
     page_label: str | None = None
     heading: str = ""
     ordinal: int = 0
+    tag: str | None = None  # "strength", "weakness" (area for improvement) or "context"; None if untagged
 
     @property
     def id(self) -> str:

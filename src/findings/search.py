@@ -53,6 +53,7 @@ class Filters:
     include_boilerplate: bool = False
     report_ids: tuple[str, ...] = ()
     exclude_authorities: tuple[str, ...] = field(default=())
+    tags: tuple[str, ...] = ()  # only paragraphs tagged so: ("weakness",) for areas for improvement
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,11 @@ def check_filters(filters: Filters) -> Filters:
     for name in (filters.region_of, filters.neighbours_of):
         if name:
             council(name)
+    from findings.tagging import TAGS
+
+    for tag in filters.tags:
+        if tag not in TAGS:
+            raise QueryError(f"unknown tag '{tag}': use one of {', '.join(TAGS)}")
     if filters.from_year and filters.to_year and filters.from_year > filters.to_year:
         raise QueryError(f"the year range {filters.from_year}-{filters.to_year} is back to front")
     return replace(filters, authorities=tuple(names))
@@ -238,6 +244,7 @@ def paragraph_scope(snapshot: Snapshot, filters: Filters) -> ParagraphScope | No
         report_ids=None if everything else frozenset(allowed),
         include_boilerplate=filters.include_boilerplate,
         sections=tuple(filters.sections),
+        tags=tuple(filters.tags),
     )
 
 

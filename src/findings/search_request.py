@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from findings.search import MAX_K, Filters
-from findings.vocabulary import GRADES, JUDGEMENT_KEYS, MODES, REPORT_TYPES, judgement_label, report_type
+from findings.vocabulary import GRADES, JUDGEMENT_KEYS, MODES, REPORT_TYPES, TAG_LABELS, judgement_label, report_type
 
 PAGE_SIZE = 10
 MAX_PAGE = MAX_K // (PAGE_SIZE * 2)
@@ -51,6 +51,7 @@ class SearchRequest:
     include_boilerplate: bool = False
     page: int = 1
     sort: str = "relevance"  # or "newest" (findings.results.SORTS)
+    tag: str | None = None  # only strengths ("strength") or areas for improvement ("weakness")
     unexpanded: tuple[str, ...] = ()  # glossary entries switched off for this search
     expanded: tuple[str, ...] = ()  # glossary entries switched on (report terms, offered only)
     problems: tuple[str, ...] = field(default=(), compare=False)  # what a link got wrong
@@ -70,6 +71,7 @@ class SearchRequest:
             region_of=council if self.scope == "region" else None,
             neighbours_of=council if self.scope == "neighbours" else None,
             include_boilerplate=self.include_boilerplate,
+            tags=(self.tag,) if self.tag else (),
         )
 
     @property
@@ -94,6 +96,8 @@ class SearchRequest:
             shown.append(ActiveFilter("scope", f"{SCOPES[self.scope]} {self.scope_council}"))
         if self.include_boilerplate:
             shown.append(ActiveFilter("boilerplate", "Including boilerplate"))
+        if self.tag:
+            shown.append(ActiveFilter("tag", f"Only {TAG_LABELS[self.tag]}s"))
         return shown
 
     def without(self, key: str) -> SearchRequest:
@@ -112,6 +116,8 @@ class SearchRequest:
             changes.update(scope="all", scope_council=None)
         elif kind == "boilerplate":
             changes["include_boilerplate"] = False
+        elif kind == "tag":
+            changes["tag"] = None
         return replace(self, **changes)
 
     # --- as URL parameters ----------------------------------------------------------------------
@@ -145,6 +151,8 @@ class SearchRequest:
             params["page"] = [str(self.page)]
         if self.sort != "relevance":
             params["sort"] = [self.sort]
+        if self.tag:
+            params["tag"] = [self.tag]
         if self.unexpanded:
             params["noexpand"] = list(self.unexpanded)
         if self.expanded:
@@ -173,6 +181,7 @@ class SearchRequest:
             include_boilerplate=reader.one("boilerplate") in ("1", "true", "yes"),
             page=reader.page(),
             sort=reader.choice("sort", ("relevance", "newest"), "order") or "relevance",
+            tag=reader.choice("tag", ("strength", "weakness"), "kind of finding"),
             unexpanded=tuple(dict.fromkeys(reader.all("noexpand")[:MAX_GLOSSARY_SWITCHES])),
             expanded=tuple(dict.fromkeys(reader.all("expand")[:MAX_GLOSSARY_SWITCHES])),
         )

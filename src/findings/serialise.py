@@ -74,6 +74,7 @@ def hit(hit: Hit) -> dict:
         "section_judgement": hit.section_judgement,
         "section_grade": hit.section_grade,
         "similarity": round(hit.similarity, 4) if hit.similarity is not None else None,
+        "tag": hit.paragraph.tag,
     }
 
 

@@ -81,10 +81,11 @@ class ParagraphScope:
     report_ids: frozenset[str] | None = None
     include_boilerplate: bool = False
     sections: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # only paragraphs with one of these tags (none: any)
 
     @property
     def everything(self) -> bool:
-        return self.report_ids is None and not self.sections
+        return self.report_ids is None and not self.sections and not self.tags
 
 
 @dataclass(frozen=True)
@@ -241,13 +242,13 @@ class Store:
             )
             db.executemany(
                 "INSERT INTO paragraphs (id, report_id, key, number, kind, section, page, position,"
-                " text, boilerplate, number_inferred, text_hash, page_label, heading, ordinal)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " text, boilerplate, number_inferred, text_hash, page_label, heading, ordinal, tag)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         p.id, report.id, p.key, p.number, p.kind, p.section, p.page, p.position,
                         p.text, int(p.boilerplate), int(p.number_inferred), text_hash(p.text),
-                        p.page_label, p.heading, p.ordinal,
+                        p.page_label, p.heading, p.ordinal, p.tag,
                     )
                     for p in paragraphs
                 ],
@@ -311,7 +312,7 @@ class Store:
 
     _PARAGRAPH_COLUMNS = (
         "rowid, report_id, key, number, kind, section, page, position, text, boilerplate,"
-        " number_inferred, page_label, heading, ordinal"
+        " number_inferred, page_label, heading, ordinal, tag"
     )
 
     def paragraphs(self, report_id: str) -> list[Paragraph]:
@@ -360,6 +361,18 @@ class Store:
     def paragraph_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM paragraphs").fetchone()[0]
 
+    def untagged(self, limit: int = 5000) -> list[tuple[int, str]]:
+        """(rowid, text) of paragraphs not yet tagged (read before tagging existed)."""
+        return [(r[0], r[1]) for r in self.db.execute(
+            "SELECT rowid, text FROM paragraphs WHERE tag IS NULL LIMIT ?", (limit,)
+        )]
+
+    def put_tags(self, tags: Iterable[tuple[int, str]]) -> None:
+        """Record paragraphs' tags (rowid, tag); a metadata-like change: vectors untouched."""
+        with self.transaction() as db:
+            db.executemany("UPDATE paragraphs SET tag = ? WHERE rowid = ?", [(t, r) for r, t in tags])
+            self._bump("metadata_generation")
+
     def _scope_sql(self, scope: ParagraphScope) -> tuple[str, list]:
         clauses, params = ["1"], []
         if scope.report_ids is not None:
@@ -370,6 +383,9 @@ class Store:
         if scope.sections:
             clauses.append("(" + " OR ".join("p.section LIKE ?" for _ in scope.sections) + ")")
             params += [f"%{s}%" for s in scope.sections]
+        if scope.tags:
+            clauses.append(f"p.tag IN ({','.join('?' * len(scope.tags))})")
+            params += list(scope.tags)
         return " AND ".join(clauses), params
 
     def scoped_rowids(self, scope: ParagraphScope) -> dict[int, str]:
@@ -523,7 +539,7 @@ def _paragraph(row: sqlite3.Row) -> Paragraph:
         report_id=row["report_id"], key=row["key"], number=row["number"], kind=row["kind"],
         section=row["section"], page=row["page"], position=row["position"], text=row["text"],
         boilerplate=bool(row["boilerplate"]), number_inferred=bool(row["number_inferred"]),
-        page_label=row["page_label"], heading=row["heading"], ordinal=row["ordinal"],
+        page_label=row["page_label"], heading=row["heading"], ordinal=row["ordinal"], tag=row["tag"],
     )
 
 

@@ -109,6 +109,15 @@ STOPWORDS = frozenset(
     were what when where which who why will with you your""".split()
 )
 
+# --- what a finding says ------------------------------------------------------------------------
+
+# The tags of findings.tagging, as a user reads them.
+TAG_LABELS: dict[str, str] = {
+    "strength": "strength",
+    "weakness": "area for improvement",
+    "context": "context",
+}
+
 # --- the tool's own choices ---------------------------------------------------------------------
 
 MODES: dict[str, str] = {"hybrid": "Hybrid", "semantic": "Semantic", "keyword": "Keyword"}

@@ -27,6 +27,7 @@ KEYS = {
     "include_boilerplate": "f_boilerplate",
     "page": "results_page",
     "sort": "sort",
+    "tag": "f_tag",
     "unexpanded": "glossary_off",
     "expanded": "glossary_on",
 }
@@ -57,6 +58,7 @@ def request_from_state(state: Mapping[str, Any], year_bounds: tuple[int, int] | 
         include_boilerplate=bool(state.get(KEYS["include_boilerplate"])),
         page=int(state.get(KEYS["page"]) or 1),
         sort=state.get(KEYS["sort"]) or "relevance",
+        tag=state.get(KEYS["tag"]) or None,
         unexpanded=tuple(state.get(KEYS["unexpanded"]) or ()),
         expanded=tuple(state.get(KEYS["expanded"]) or ()),
     )
@@ -76,6 +78,7 @@ def state_from_request(request: SearchRequest, year_bounds: tuple[int, int] | No
         KEYS["include_boilerplate"]: request.include_boilerplate,
         KEYS["page"]: request.page,
         KEYS["sort"]: request.sort,
+        KEYS["tag"]: request.tag,
         KEYS["unexpanded"]: list(request.unexpanded),
         KEYS["expanded"]: list(request.expanded),
     }

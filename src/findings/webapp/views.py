@@ -21,7 +21,15 @@ from findings.models import Hit, Paragraph, Report
 from findings.results import Result
 from findings.saved import CollectionEntry
 from findings.sentences import best_spans
-from findings.vocabulary import EXPORT_FORMATS, GRADES, JUDGEMENT_KEYS, judgement_label, judgement_order, report_type
+from findings.vocabulary import (
+    EXPORT_FORMATS,
+    GRADES,
+    JUDGEMENT_KEYS,
+    TAG_LABELS,
+    judgement_label,
+    judgement_order,
+    report_type,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +132,7 @@ class Card:
     status: str = ""  # "removed from the index" for a collected paragraph whose report is gone
     note: str = ""
     strength: str | None = None  # "strong", "fair" or "weak" match
+    tag: str | None = None  # "strength", "weakness" or "context" (findings.tagging)
     also: tuple[str, ...] = ()  # near-identical paragraphs of other reports, as citations
 
 
@@ -162,6 +171,7 @@ def card_for(paragraph: Paragraph, report: Report, query: str | None = None) -> 
         grade=grade_chip(paragraph, report),
         citation=citation.text,
         body_html=paragraph_html(paragraph, query),
+        tag=paragraph.tag,
     )
 
 
@@ -195,6 +205,8 @@ def card_html(card: Card, rank: int | None = None) -> str:
     head = " · ".join(e(p) for p in (card.report_type, card.dates) if p)
     if card.strength:
         grade += f' <span class="strength strength-{card.strength}">{e(card.strength)} match</span>'
+    if card.tag in TAG_LABELS and card.tag != "context":
+        grade += f' <span class="tag tag-{card.tag}">{e(TAG_LABELS[card.tag])}</span>'
     also = ""
     if card.also:
         items = "".join(f"<li>{e(c)}</li>" for c in card.also)

@@ -14,10 +14,9 @@ from findings.errors import USER_ERRORS
 from findings.export import md_escape
 from findings.library import Library
 from findings.models import Hit
-from findings.vocabulary import EXPORT_FORMATS
+from findings.vocabulary import EXPORT_FORMATS, TAG_LABELS
 from findings.webapp import views as wa
 
-TAG_LABELS = {"strength": "strength", "weakness": "area for improvement", "context": "context"}
 GROUP_LABELS = {"year": "Year", "type": "Report type", "grade": "Overall grade"}
 
 
