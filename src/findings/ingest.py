@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from findings.display import path_text, printable
 from findings.embedding.clauses import embed_texts
 from findings.files import sha256_file
 from findings.metadata import extract_metadata, not_a_report, unnamed_reports, unnamed_warning
@@ -98,7 +99,7 @@ def ingest_paths(
         for i, path in enumerate(progress(files) if progress else files):
             current, ahead = ahead, read(i + 1)
             try:
-                name = (file_names or {}).get(str(path), path.name)
+                name = (file_names or {}).get(str(path)) or path_text(path.name)
                 status = _store_read(path, current.result(), store, embedder, name)
             except ReadError as exc:
                 logger.warning("%s: %s", path, exc)
@@ -124,7 +125,9 @@ class _Read:
 
 
 def _source(path: Path) -> str:
-    return str(path.resolve()) if path.exists() else str(path)
+    """The text a file is known by in the store: its full path (`path_text`: storable even when
+    its name is not UTF-8)."""
+    return path_text(path.resolve() if path.exists() else path)
 
 
 def _read_if_changed(path: Path, existing: tuple[str, str] | None) -> _Read:
@@ -143,7 +146,7 @@ def _read_if_changed(path: Path, existing: tuple[str, str] | None) -> _Read:
     read.drafts = split_pages(read.pages)
     if not read.drafts:
         raise ReadError("no paragraphs found in the text")
-    read.meta = extract_metadata(read.pages, path.name)
+    read.meta = extract_metadata(read.pages, path_text(path.name))
     return read
 
 
@@ -157,10 +160,10 @@ def _store_read(
     report_id = existing[0] if existing else _new_report_id(read.meta, path, store)
     paragraphs = with_report_id(read.drafts, report_id)
     report = Report(report_id, read.source, read.digest, read.meta, pages=len(read.pages),
-                    paragraph_count=len(paragraphs), file_name=file_name or path.name)
+                    paragraph_count=len(paragraphs), file_name=file_name or path_text(path.name))
     vectors = list(embed_new(paragraphs, store, embedder)) if embedder is not None else []
     store.put_report(report, paragraphs, vectors)
-    logger.info("%s: stored as %s with %d paragraphs", path.name, report_id, len(paragraphs))
+    logger.info("%s: stored as %s with %d paragraphs", printable(path.name), report_id, len(paragraphs))
     return "replaced" if existing else "added"
 
 

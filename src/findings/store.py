@@ -226,13 +226,13 @@ class Store:
             db.execute(
                 "INSERT INTO reports (id, source, content_hash, authority, report_type, title,"
                 " inspection_start, inspection_end, published, lead_inspector, judgements, pages,"
-                " ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " ingested_at, file_name) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     report.id, report.source, report.content_hash, meta.authority,
                     meta.report_type, meta.title, _iso(meta.inspection_start),
                     _iso(meta.inspection_end), _iso(meta.published), meta.lead_inspector,
                     json.dumps(meta.judgements, sort_keys=True), report.pages,
-                    datetime.now(UTC).isoformat(timespec="seconds"),
+                    datetime.now(UTC).isoformat(timespec="seconds"), report.file_name or None,
                 ),
             )
             db.executemany(
