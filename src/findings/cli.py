@@ -15,6 +15,7 @@ import click
 
 from findings import serialise
 from findings.config import INDEX_ENV, MODEL_ENV, Settings
+from findings.display import printable
 from findings.vocabulary import EXPORT_FORMATS, MODES
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ def user_errors(func):
         try:
             return func(*args, **kwargs)
         except USER_ERRORS as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {printable(exc)}", err=True)
             sys.exit(1)
 
     return wrapper
@@ -57,7 +58,16 @@ def main(verbose: bool) -> None:
         findings ingest seeds/
         findings search "domestic abuse over-optimism"
     """
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_PrintableFormatter("%(message)s"))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
+
+
+class _PrintableFormatter(logging.Formatter):
+    """Log lines with any name or value in them escaped: one line each, nothing for the terminal."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        return printable(super().formatMessage(record))
 
 
 @main.command()
@@ -85,9 +95,9 @@ def ingest(paths: tuple[str, ...], index_dir: str | None, model: str | None, no_
 
     summary = library.ingest(paths, progress=progress)
     for path, reason in summary.failed:
-        click.echo(f"Failed: {path}: {reason}", err=True)
+        click.echo(f"Failed: {printable(path)}: {printable(reason)}", err=True)
     for path, warning in summary.warnings:
-        click.echo(f"Warning: {path}: {warning}", err=True)
+        click.echo(f"Warning: {printable(path)}: {printable(warning)}", err=True)
     click.echo(summary.line(), err=True)
     if summary.failed:
         sys.exit(1)
@@ -114,7 +124,7 @@ def reports(index_dir: str | None, as_json: bool, unnamed: bool) -> None:
         if as_json:
             click.echo(json.dumps(serialise.report(report), ensure_ascii=False))
         else:
-            click.echo(serialise.report_line(report))
+            click.echo(printable(serialise.report_line(report)))
 
 
 @main.command()
@@ -162,7 +172,7 @@ def correct(report_id: str, field: str, value: str, index_dir: str | None) -> No
     from findings.store import Store
 
     Store(Settings.load(index_dir).index_dir, create=False).correct(report_id, field, value)
-    click.echo(f"{report_id}: {field} = {value}", err=True)
+    click.echo(f"{printable(report_id)}: {printable(field)} = {printable(value)}", err=True)
 
 
 @main.command()
@@ -181,7 +191,7 @@ def remove(report_ids: tuple[str, ...], index_dir: str | None) -> None:
     library = Library(Settings.load(index_dir), embed=False)
     for report_id in report_ids:
         library.remove(report_id)
-        click.echo(f"removed {report_id}", err=True)
+        click.echo(f"removed {printable(report_id)}", err=True)
 
 
 @main.command()
@@ -253,7 +263,7 @@ def search(query, saved, save_as, k, mode, authorities, from_year, to_year, repo
         if as_json:
             click.echo(json.dumps(serialise.hit(found), ensure_ascii=False))
         else:
-            click.echo(f"{rank}. {found.citation}  [{found.score:.4f}]")
+            click.echo(f"{rank}. {printable(found.citation)}  [{found.score:.4f}]")
             for sentence in found.highlights:
                 click.echo(f"   > {sentence}")
             click.echo("")
@@ -356,13 +366,13 @@ def similar(source, k, per_council, neighbours, region, include_same_council, fr
         click.echo("No similar paragraphs.", err=True)
     for rank, group in enumerate(groups, start=1):
         if not as_json:
-            click.echo(f"{rank}. {group.authority}")
+            click.echo(f"{rank}. {printable(group.authority)}")
         for found in group.hits:
             if as_json:
                 row = {**serialise.hit(found), "group": group.authority, "group_rank": rank}
                 click.echo(json.dumps(row, ensure_ascii=False))
                 continue
-            click.echo(f"   {found.citation}  [{found.score:.3f}]  ({found.paragraph.id})")
+            click.echo(f"   {printable(found.citation)}  [{found.score:.3f}]  ({printable(found.paragraph.id)})")
             for sentence in found.highlights:
                 click.echo(f"     > {sentence}")
         if not as_json:
@@ -419,7 +429,7 @@ def export(ids, query, collection, k, mode, fmt, group_by, out, force, index_dir
         raise QueryError("nothing to export: no paragraphs were found")
     write(items, fmt, out, force=force, title=title, group_by=group_by)
     if out != "-":
-        click.echo(f"wrote {len(items)} paragraphs to {out}", err=True)
+        click.echo(f"wrote {len(items)} paragraphs to {printable(out)}", err=True)
 
 
 from findings import cli_work  # noqa: E402  (registers the commands for saved work on `main`)

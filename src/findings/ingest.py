@@ -102,7 +102,7 @@ def ingest_paths(
                 name = (file_names or {}).get(str(path)) or path_text(path.name)
                 status = _store_read(path, current.result(), store, embedder, name)
             except ReadError as exc:
-                logger.warning("%s: %s", path, exc)
+                logger.info("%s: %s", printable(path), exc)  # the caller tells the user, once
                 summary.failed.append((str(path), str(exc)))
                 continue
             getattr(summary, status).append(str(path))
