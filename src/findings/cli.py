@@ -75,9 +75,16 @@ class _PrintableFormatter(logging.Formatter):
 @index_option
 @model_option
 @click.option("--no-embed", is_flag=True, help="Store text only; embed later with `findings reindex`.")
+@click.option("--follow-links", is_flag=True,
+              help="Also ingest what symbolic links inside the folders point to (skipped by default).")
 @user_errors
-def ingest(paths: tuple[str, ...], index_dir: str | None, model: str | None, no_embed: bool) -> None:
+def ingest(paths: tuple[str, ...], index_dir: str | None, model: str | None, no_embed: bool,
+           follow_links: bool) -> None:
     """Add report files (PDF, text, Markdown, Word) or folders of them to the index.
+
+    A file with the same bytes as a report already indexed from another path is named as a
+    duplicate and not stored again; symbolic links inside a folder are skipped (each with a line)
+    unless --follow-links is given.
 
     \b
     Example:
@@ -93,7 +100,11 @@ def ingest(paths: tuple[str, ...], index_dir: str | None, model: str | None, no_
     def progress(files):
         return tqdm(files, desc="Ingesting", unit="file", file=sys.stderr, disable=None)
 
-    summary = library.ingest(paths, progress=progress)
+    summary = library.ingest(paths, progress=progress, follow_links=follow_links)
+    for path, reason in summary.skipped:
+        click.echo(f"Skipped: {printable(path)}: {printable(reason)}", err=True)
+    for path, reason in summary.duplicates:
+        click.echo(f"Duplicate: {printable(path)}: {printable(reason)}", err=True)
     for path, reason in summary.failed:
         click.echo(f"Failed: {printable(path)}: {printable(reason)}", err=True)
     for path, warning in summary.warnings:
@@ -187,11 +198,17 @@ def remove(report_ids: tuple[str, ...], index_dir: str | None) -> None:
         findings remove blackburn-with-darwen-2022-press-release
     """
     from findings.library import Library
+    from findings.store import no_report
 
     library = Library(Settings.load(index_dir), embed=False)
+    removed = set(library.remove_reports(report_ids))
     for report_id in report_ids:
-        library.remove(report_id)
-        click.echo(f"removed {printable(report_id)}", err=True)
+        if report_id in removed:
+            click.echo(f"removed {printable(report_id)}", err=True)
+        else:
+            click.echo(f"Error: {printable(no_report(report_id))}", err=True)
+    if not removed.issuperset(report_ids):
+        sys.exit(1)
 
 
 @main.command()

@@ -8,6 +8,7 @@ when a file fails: each report is written in its own transaction, after all the 
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -45,32 +46,93 @@ class IngestSummary:
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)  # stored, but needs the user
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # not read: a symbolic link
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # a file already indexed elsewhere
 
     @property
     def changed(self) -> bool:
         return bool(self.added or self.replaced)
 
     def line(self) -> str:
-        return (
+        line = (
             f"{len(self.added)} added, {len(self.replaced)} replaced, "
             f"{len(self.unchanged)} unchanged, {len(self.failed)} failed"
         )
+        if self.skipped:
+            line += f", {len(self.skipped)} skipped"
+        if self.duplicates:
+            line += f", {len(self.duplicates)} duplicate{'s' if len(self.duplicates) > 1 else ''}"
+        return line
 
 
-def find_files(paths: Iterable[str | Path]) -> list[Path]:
+LINK_SKIPPED = "a symbolic link; pass --follow-links to ingest what it points to"
+
+
+@dataclass
+class FoundFiles:
+    """What `walk` found: the files to read, and what it passed over with the reason why."""
+
+    files: list[Path] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def find_files(paths: Iterable[str | Path], follow_links: bool = False) -> list[Path]:
     """Files to ingest: the given files, and supported files anywhere under given folders."""
-    found: list[Path] = []
+    return walk(paths, follow_links).files
+
+
+def walk(paths: Iterable[str | Path], follow_links: bool = False) -> FoundFiles:
+    """The given files, and the supported files under the given folders, each once.  Inside a
+    folder a symbolic link (to a file or a folder) is passed over with a reason, unless
+    `follow_links`: then what it points to is walked too, each folder once (no loops)."""
+    found = FoundFiles()
+    seen: set[str] = set()  # real paths: a file reached by two routes is read once
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found += sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")
-                and p.name.lower() != "readme.md"
-            )
-        else:
-            found.append(path)
+            _walk_folder(path, follow_links, found, seen)
+        elif os.path.realpath(path) not in seen:
+            seen.add(os.path.realpath(path))
+            found.files.append(path)
     return found
+
+
+def _walk_folder(top: Path, follow_links: bool, found: FoundFiles, seen: set[str]) -> None:
+    def unreadable(error: OSError) -> None:
+        found.failed.append((error.filename or str(top), f"the folder cannot be read ({error.strerror or error})"))
+
+    files: list[Path] = []
+    walked: set[str] = set()
+    for folder, dirs, names in os.walk(top, onerror=unreadable, followlinks=follow_links):
+        real = os.path.realpath(folder)
+        if real in walked:  # a link back to a folder already walked
+            dirs[:] = []
+            continue
+        walked.add(real)
+        kept = []
+        for name in sorted(dirs):
+            if not follow_links and os.path.islink(os.path.join(folder, name)):
+                found.skipped.append((os.path.join(folder, name), LINK_SKIPPED))
+            else:
+                kept.append(name)
+        dirs[:] = kept
+        for name in names:
+            path = Path(folder, name)
+            if not _wanted(path):
+                continue
+            if path.is_symlink() and not follow_links:
+                found.skipped.append((str(path), LINK_SKIPPED))
+            elif path.is_file() and os.path.realpath(path) not in seen:
+                seen.add(os.path.realpath(path))
+                files.append(path)
+    found.files += sorted(files)
+    found.skipped.sort()
+
+
+def _wanted(path: Path) -> bool:
+    return (path.suffix.lower() in SUPPORTED_SUFFIXES and not path.name.startswith(".")
+            and path.name.lower() != "readme.md")
 
 
 def ingest_paths(
@@ -79,21 +141,25 @@ def ingest_paths(
     embedder: Embedder | None = None,
     progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
     file_names: Mapping[str, str] | None = None,
+    follow_links: bool = False,
 ) -> IngestSummary:
     """Ingest files and folders into the store. `embedder` None stores text only; `file_names`
-    maps a path to the name the user knows the file by (an upload's own name).
+    maps a path to the name the user knows the file by (an upload's own name); symbolic links
+    inside folders are skipped unless `follow_links`.  A file with the same bytes as a report
+    indexed from another path is a duplicate, not a second report.
 
     The next file is read (in the PDF sandbox's child process, then split) on a helper thread
     while this one is embedded, so parsing overlaps the model's work; files are still stored
     one at a time, in order."""
-    files = find_files(paths)
-    summary = IngestSummary()
+    found = walk(paths, follow_links)
+    files = found.files
+    summary = IngestSummary(failed=list(found.failed), skipped=list(found.skipped))
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="findings-read") as reader:
 
         def read(i: int) -> Future | None:
             if i >= len(files):
                 return None
-            return reader.submit(_read_if_changed, files[i], store.source_hash(_source(files[i])))
+            return reader.submit(_read_if_changed, files[i], store.source_hash(_source(files[i])), store)
 
         ahead = read(0)
         for i, path in enumerate(progress(files) if progress else files):
@@ -105,12 +171,24 @@ def ingest_paths(
                 logger.info("%s: %s", printable(path), exc)  # the caller tells the user, once
                 summary.failed.append((str(path), str(exc)))
                 continue
+            except Duplicate as exc:
+                logger.info("%s: %s", printable(path), exc)
+                summary.duplicates.append((str(path), str(exc)))
+                continue
             getattr(summary, status).append(str(path))
             done = current.result()
             if done.meta and not done.meta.authority:  # unless the user named it before
                 named = store.reports([store.source_hash(done.source)[0]])
                 summary.warnings += [(str(path), unnamed_warning(r.id)) for r in unnamed_reports(named)]
     return summary
+
+
+class Duplicate(Exception):
+    """The file has the same bytes as a report indexed from another path; says which."""
+
+    def __init__(self, report_id: str, source: str) -> None:
+        super().__init__(f"the same file as {report_id}, already indexed from {source}")
+        self.report_id = report_id
 
 
 @dataclass
@@ -130,16 +208,20 @@ def _source(path: Path) -> str:
     return path_text(path.resolve() if path.exists() else path)
 
 
-def _read_if_changed(path: Path, existing: tuple[str, str] | None) -> _Read:
-    """The slow, store-free part of ingesting a file (`existing`: its stored (id, digest));
-    safe on a helper thread."""
+def _read_if_changed(path: Path, existing: tuple[str, str] | None, store: Store) -> _Read:
+    """The slow part of ingesting a file (`existing`: its stored (id, digest)); safe on a
+    helper thread (the store gives each thread its own connection, and is only read here)."""
     if not path.exists():
         raise ReadError("no such file")
     if path.is_dir():
         raise ReadError("is a folder")
-    read = _Read(_source(path), f"{sha256_file(path)}-p{PARSER_VERSION}")
+    try:
+        read = _Read(_source(path), f"{sha256_file(path)}-p{PARSER_VERSION}")
+    except OSError as exc:
+        raise ReadError(f"the file cannot be read ({exc.strerror or exc})") from exc
     if existing and existing[1] == read.digest:
         return read
+    _check_not_duplicate(read, existing, store)  # before the slow work: a copy is never parsed
     read.pages = read_pages_limited(path)
     if reason := not_a_report(read.pages):
         raise ReadError(reason)
@@ -150,6 +232,16 @@ def _read_if_changed(path: Path, existing: tuple[str, str] | None) -> _Read:
     return read
 
 
+def _check_not_duplicate(read: _Read, existing: tuple[str, str] | None, store: Store) -> None:
+    """Raise `Duplicate` when a file new to the index has the bytes of a report stored from
+    another path.  (A file already stored from this path that changed is replaced as before.)"""
+    if existing:
+        return
+    same = store.report_with_content(read.digest.split("-", 1)[0])
+    if same and same[1] != read.source:
+        raise Duplicate(*same)
+
+
 def _store_read(
     path: Path, read: _Read, store: Store, embedder: Embedder | None = None, file_name: str = ""
 ) -> str:
@@ -157,6 +249,7 @@ def _store_read(
     if read.meta is None:
         return "unchanged"
     existing = store.source_hash(read.source)  # looked up again: an earlier file may share it
+    _check_not_duplicate(read, existing, store)  # ... or have the same bytes
     report_id = existing[0] if existing else _new_report_id(read.meta, path, store)
     paragraphs = with_report_id(read.drafts, report_id)
     report = Report(report_id, read.source, read.digest, read.meta, pages=len(read.pages),

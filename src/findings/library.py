@@ -30,7 +30,7 @@ from findings.config import Settings
 from findings.errors import IngestLocked
 from findings.files import atomic_write
 from findings.ingest import IngestSummary, embed_new, ingest_paths
-from findings.store import WINDOW_BITS, Snapshot, Store, StoreError
+from findings.store import WINDOW_BITS, Snapshot, Store, StoreError, no_report
 
 if TYPE_CHECKING:
     from findings.embedding import Embedder
@@ -233,12 +233,14 @@ class Library:
         paths: Iterable[str | Path],
         progress: Callable[[Iterable[Path]], Iterator[Path]] | None = None,
         file_names: Mapping[str, str] | None = None,
+        follow_links: bool = False,
     ) -> IngestSummary:
         """Add or replace reports from files and folders; `file_names` maps a path to the name
-        the user knows the file by (an upload's own name)."""
+        the user knows the file by (an upload's own name); symbolic links inside folders are
+        skipped unless `follow_links`."""
         with self._ingest_lock():
             embedder = self.embedder if self.embed else None
-            summary = ingest_paths(paths, self.store, embedder, progress, file_names)
+            summary = ingest_paths(paths, self.store, embedder, progress, file_names, follow_links)
             if self.embed and self.missing_vectors() == 0:
                 self._save_vectors()
             return summary
@@ -262,11 +264,18 @@ class Library:
             return count
 
     def remove(self, report_id: str) -> None:
+        """Remove one report; StoreError when there is none with this id."""
+        if self.remove_reports([report_id]) != [report_id]:
+            raise StoreError(no_report(report_id))
+
+    def remove_reports(self, report_ids: Iterable[str]) -> list[str]:
+        """Remove the reports with these ids that exist, saving the vector index once; returns
+        those removed (the rest are unknown)."""
         with self._ingest_lock():
-            if not self.store.remove_report(report_id):
-                raise StoreError(f"no report with id '{report_id}' (see `findings reports`)")
-            if self.embed and self.missing_vectors() == 0:
+            removed = [report_id for report_id in report_ids if self.store.remove_report(report_id)]
+            if removed and self.embed and self.missing_vectors() == 0:
                 self._save_vectors()
+            return removed
 
     def correct(self, report_id: str, field: str, value: str) -> None:
         """A user's correction of a report's metadata (kept when the file is ingested again)."""

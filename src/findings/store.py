@@ -65,6 +65,10 @@ class StoreError(Exception):
     """A problem with the index folder that the user can fix; one sentence."""
 
 
+def no_report(report_id: str) -> str:
+    return f"no report with id '{report_id}' (see `findings reports`)"
+
+
 @dataclass(frozen=True)
 class Version:
     """Where the store stands: `content` (paragraphs and vectors) and `metadata` counters."""
@@ -199,6 +203,13 @@ class Store:
         ).fetchone()
         return (row["id"], row["content_hash"]) if row else None
 
+    def report_with_content(self, sha256: str) -> tuple[str, str] | None:
+        """(report id, source) of a report stored from a file with these bytes, if any."""
+        row = self.db.execute(
+            "SELECT id, source FROM reports WHERE substr(content_hash, 1, 64) = ? ORDER BY id LIMIT 1", (sha256,)
+        ).fetchone()
+        return (row["id"], row["source"]) if row else None
+
     def report_ids(self) -> set[str]:
         return {row["id"] for row in self.db.execute("SELECT id FROM reports")}
 
@@ -270,7 +281,7 @@ class Store:
             raise StoreError(f"'{field}' cannot be corrected; use one of {fields} or judgement.KEY")
         with self.transaction() as db:
             if not db.execute("SELECT 1 FROM reports WHERE id=?", (report_id,)).fetchone():
-                raise StoreError(f"no report with id '{report_id}' (see `findings reports`)")
+                raise StoreError(no_report(report_id))
             db.execute(
                 "INSERT OR REPLACE INTO corrections (report_id, field, value) VALUES (?,?,?)",
                 (report_id, field, value),

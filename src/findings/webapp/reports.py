@@ -165,6 +165,7 @@ class UploadOutcome:
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # already indexed from another file
 
 
 def ingest_uploads(
@@ -195,7 +196,8 @@ def ingest_uploads(
         outcome.unchanged = [shown.get(p, p) for p in summary.unchanged]
         outcome.failed += [(shown.get(p, p), reason) for p, reason in summary.failed]
         outcome.warnings = [(shown.get(p, p), warning) for p, warning in summary.warnings]
-        for path, _ in summary.failed:
+        outcome.duplicates = [(shown.get(p, p), reason) for p, reason in summary.duplicates]
+        for path, _ in summary.failed + summary.duplicates:
             Path(path).unlink(missing_ok=True)  # keep uploads/ to files that are indexed
     if outcome.failed and not outcome.summary_line:
         outcome.summary_line = f"0 added, {len(outcome.failed)} failed"
@@ -207,4 +209,5 @@ def outcome_messages(outcome: UploadOutcome) -> list[tuple[str, str]]:
     lines = [("warning" if outcome.failed else "success", f"Ingest: {outcome.summary_line}.")]
     lines += [("error", f"{name}: {reason}") for name, reason in outcome.failed]
     lines += [("warning", f"{name}: {warning}") for name, warning in outcome.warnings]
+    lines += [("info", f"{name}: {reason}") for name, reason in outcome.duplicates]
     return lines
