@@ -182,7 +182,7 @@ def correct(report_id: str, field: str, value: str, index_dir: str | None) -> No
     """
     from findings.store import Store
 
-    Store(Settings.load(index_dir).index_dir, create=False).correct(report_id, field, value)
+    Store(Settings.load(index_dir).index_dir, create=False, upgrade=True).correct(report_id, field, value)
     click.echo(f"{printable(report_id)}: {printable(field)} = {printable(value)}", err=True)
 
 
@@ -200,7 +200,7 @@ def remove(report_ids: tuple[str, ...], index_dir: str | None) -> None:
     from findings.library import Library
     from findings.store import no_report
 
-    library = Library(Settings.load(index_dir), embed=False)
+    library = Library(Settings.load(index_dir), embed=False, create=False, upgrade=True)
     removed = set(library.remove_reports(report_ids))
     for report_id in report_ids:
         if report_id in removed:
@@ -255,7 +255,7 @@ def search(query, saved, save_as, k, mode, authorities, from_year, to_year, repo
         if not sep:
             raise QueryError(f"--judgement takes KEY=GRADE, e.g. care_leavers=inadequate, not '{item}'")
         pairs.append((key.strip(), grade.strip().replace("_", " ")))
-    library = Library(Settings.load(index_dir, model))
+    library = Library(Settings.load(index_dir, model), create=False)
     if not library.store.report_ids():
         raise QueryError("the index is empty: add reports with `findings ingest PATH` first")
     if saved:
@@ -299,7 +299,7 @@ def reindex(index_dir: str | None, model: str | None) -> None:
     """
     from findings.library import Library
 
-    library = Library(Settings.load(index_dir, model))
+    library = Library(Settings.load(index_dir, model), create=False, upgrade=True)
     count = library.reindex()
     click.echo(f"embedded {count} paragraph texts; vector index rebuilt", err=True)
 
@@ -325,7 +325,7 @@ def eval_(devset: str | None, per_query: bool, index_dir: str | None, model: str
     from findings.evaluate import DevsetError, evaluate, render_table
     from findings.library import Library
 
-    library = Library(Settings.load(index_dir, model))
+    library = Library(Settings.load(index_dir, model), create=False)
     if not library.store.report_ids():
         raise QueryError("the index is empty: add reports with `findings ingest PATH` first")
     try:
@@ -371,7 +371,7 @@ def similar(source, k, per_council, neighbours, region, include_same_council, fr
     from findings.errors import QueryError
     from findings.library import Library
 
-    library = Library(Settings.load(index_dir, model))
+    library = Library(Settings.load(index_dir, model), create=False)
     if not library.store.report_ids():
         raise QueryError("the index is empty: add reports with `findings ingest PATH` first")
     groups = library.similar(
@@ -427,7 +427,7 @@ def export(ids, query, collection, k, mode, fmt, group_by, out, force, index_dir
         raise click.UsageError("give paragraph ids, --query or --collection (one of the three)")
     if out == "-" and fmt == "docx":
         raise QueryError("a Word file cannot go to standard output; give --out FILE")
-    library = Library(Settings.load(index_dir, model), embed=bool(query))
+    library = Library(Settings.load(index_dir, model), embed=bool(query), create=False)
     title = "Findings"
     if collection:
         from findings.saved import entries, export_items

@@ -58,7 +58,7 @@ def register(main: click.Group) -> None:
         from findings.saved import collect as add
         from findings.store import Store
 
-        store = Store(Settings.load(index_dir).index_dir, create=False)
+        store = Store(Settings.load(index_dir).index_dir, create=False, upgrade=True)
         _, told = check_note(note)
         if told:
             click.echo(printable(told), err=True)

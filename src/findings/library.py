@@ -58,9 +58,15 @@ class VectorSync:
 
 
 class Library:
-    def __init__(self, settings: Settings, embed: bool = True, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self, settings: Settings, embed: bool = True, embedder: Embedder | None = None, create: bool = True,
+        upgrade: bool | None = None,
+    ) -> None:
+        """`create`: make the index when missing; `upgrade`: bring an older index up to date
+        (by default as `create`).  A command that only reads passes `create=False`, so it never
+        creates or changes an index."""
         self.settings = settings
-        self.store = Store(settings.index_dir)
+        self.store = Store(settings.index_dir, create=create, upgrade=upgrade)
         self.embed = embed
         self._embedder = embedder
         self._vectors: VectorIndex | None = None
@@ -83,7 +89,7 @@ class Library:
         """The reports and paragraph rowids as of now (cached until the store changes)."""
         version = self.store.version()
         cached = self._snapshot
-        if cached is None or cached.version != version:
+        if cached is None or cached.version != version or version.content < 0:  # < 0: counter lost
             cached = self._snapshot = self.store.snapshot()
         return cached
 
@@ -91,7 +97,7 @@ class Library:
         """The FAISS index for the current model, caught up with the store (in memory only)."""
         with self._lock:
             generation = self.store.generation
-            if self._vectors is None or self._vectors_generation != generation:
+            if self._vectors is None or self._vectors_generation != generation or generation < 0:
                 self._vectors, _ = self._caught_up(generation)
                 self._vectors_generation = generation
             return self._vectors
@@ -112,7 +118,7 @@ class Library:
             except VectorIndexError as exc:
                 logger.warning("%s Rebuilding it from the vectors stored in the database.", exc)
                 return self._rebuilt(), VectorSync(rebuilt=True)
-        if saved_generation == generation:
+        if saved_generation == generation >= 0:
             return index, VectorSync()
         if index is self._vectors:  # other threads may be searching it: change a copy
             index = index.copy()
@@ -153,7 +159,7 @@ class Library:
                     return self._rebuilt(), VectorSync(rebuilt=True)
         added = 0
         if new.size:
-            ids, matrix = self.store.paragraph_vectors(self.embedder.name, new.tolist())
+            ids, matrix = self.store.paragraph_vectors(self.embedder.name, new.tolist(), dim=index.dim)
             if ids.size:
                 index.add(ids, matrix)
                 added = int(ids.size)
@@ -163,7 +169,7 @@ class Library:
     def _rebuilt(self) -> VectorIndex:
         from findings.vectors import VectorIndex
 
-        ids, matrix = self.store.paragraph_vectors(self.embedder.name)
+        ids, matrix = self.store.paragraph_vectors(self.embedder.name, dim=self.embedder.dim)
         if matrix.size == 0:
             matrix = np.zeros((0, self.embedder.dim), dtype=np.float32)
         return VectorIndex.build(ids, matrix, model=self.embedder.name)
@@ -298,10 +304,15 @@ class Library:
 
 
 def _read_state(folder: Path) -> dict:
+    """The state saved with the vector index; {} when missing or damaged (the index is then
+    rebuilt from the stored vectors)."""
     try:
-        return json.loads((folder / STATE_FILE).read_text())
+        state = json.loads((folder / STATE_FILE).read_text())
     except (OSError, ValueError):
         return {}
+    if not isinstance(state, dict) or not isinstance(state.get("generation"), int):
+        return {}
+    return state
 
 
 def _write_state(folder: Path, state: dict) -> None:
