@@ -17,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -28,9 +29,9 @@ import numpy as np
 
 from findings.config import Settings
 from findings.errors import IngestLocked
-from findings.files import atomic_write
+from findings.files import atomic_write, disk_is_full
 from findings.ingest import IngestSummary, embed_new, ingest_paths
-from findings.store import WINDOW_BITS, Snapshot, Store, StoreError, no_report
+from findings.store import WINDOW_BITS, DiskFull, Snapshot, Store, StoreError, no_report
 
 if TYPE_CHECKING:
     from findings.embedding import Embedder
@@ -244,7 +245,7 @@ class Library:
         """Add or replace reports from files and folders; `file_names` maps a path to the name
         the user knows the file by (an upload's own name); symbolic links inside folders are
         skipped unless `follow_links`."""
-        with self._ingest_lock():
+        with self._writing():
             embedder = self.embedder if self.embed else None
             summary = ingest_paths(paths, self.store, embedder, progress, file_names, follow_links)
             if self.embed and self.missing_vectors() == 0:
@@ -258,7 +259,7 @@ class Library:
 
     def reindex(self) -> int:
         """Embed every paragraph that has no vector for the current model; rebuild FAISS."""
-        with self._ingest_lock():
+        with self._writing():
             count = 0
             for report in self.store.reports():
                 rows = list(embed_new(self.store.paragraphs(report.id), self.store, self.embedder))
@@ -277,7 +278,7 @@ class Library:
     def remove_reports(self, report_ids: Iterable[str]) -> list[str]:
         """Remove the reports with these ids that exist, saving the vector index once; returns
         those removed (the rest are unknown)."""
-        with self._ingest_lock():
+        with self._writing():
             removed = [report_id for report_id in report_ids if self.store.remove_report(report_id)]
             if removed and self.embed and self.missing_vectors() == 0:
                 self._save_vectors()
@@ -288,9 +289,27 @@ class Library:
         self.store.correct(report_id, field, value)
 
     @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """What every change runs inside: the folder's ingest lock (two writers never
+        interleave), and a full disk told as one sentence (`DiskFull`)."""
+        folder = self.settings.index_dir
+        try:
+            with self._ingest_lock():
+                yield
+        except (OSError, sqlite3.Error) as exc:
+            if disk_is_full(exc, folder):
+                raise DiskFull(folder) from exc
+            if isinstance(exc, PermissionError):
+                raise StoreError(
+                    f"the index folder {folder} cannot be written (permission denied); ask for access or give "
+                    "--index another folder"
+                ) from exc
+            raise
+
+    @contextmanager
     def _ingest_lock(self) -> Iterator[None]:
         path = self.settings.index_dir / LOCK_FILE
-        with open(path, "w") as handle:
+        with open(path, "a") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as exc:

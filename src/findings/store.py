@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from findings.files import disk_is_full
 from findings.migrations import MIGRATIONS, migrate, pending
 from findings.models import Paragraph, Report, ReportMeta
 from findings.store_saved import SavedWork, relink_collected
@@ -76,6 +77,16 @@ REQUIRED_TABLES = (
 def _denied(folder: Path, verb: str) -> str:
     return (f"the index folder {folder} cannot be {verb} (permission denied); ask for access or give --index "
             "another folder")
+
+
+class DiskFull(StoreError):
+    """The disk holding the index filled up: whatever was being written was rolled back."""
+
+    def __init__(self, folder: str | Path) -> None:
+        super().__init__(
+            f"the disk holding {folder} is full: free space and run the command again; nothing already indexed "
+            "was lost"
+        )
 
 
 def no_report(report_id: str) -> str:
@@ -169,10 +180,14 @@ class Store:
         except PermissionError as exc:
             raise StoreError(_denied(self.folder, "read" if self.folder.exists() else "made")) from exc
         except OSError as exc:
+            if disk_is_full(exc, self.folder):
+                raise DiskFull(self.folder) from exc
             raise StoreError(f"the index folder {self.folder} cannot be made ({exc.strerror or exc})") from exc
 
     def _open_error(self, exc: sqlite3.DatabaseError) -> StoreError:
-        """One sentence for a database that would not open: no permission, or damage."""
+        """One sentence for a database that would not open: a full disk, no permission, or damage."""
+        if disk_is_full(exc, self.folder):
+            return DiskFull(self.folder)
         try:
             os.listdir(self.folder)
             with open(self.path, "rb"):
@@ -223,16 +238,29 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
-        self.db.execute("BEGIN IMMEDIATE")
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error (a failed COMMIT too); a full
+        disk is `DiskFull`, one sentence."""
         try:
-            yield self.db
-        except BaseException:
-            if self.db.in_transaction:  # SQLite may have rolled back already (a full disk)
-                self.db.execute("ROLLBACK")
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+                self.db.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+        except sqlite3.Error as exc:
+            if disk_is_full(exc, self.folder):
+                raise DiskFull(self.folder) from exc
             raise
-        else:
-            self.db.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        """Roll back what is open; SQLite may have done so itself (a full disk), and a failed
+        rollback must not hide the error that caused it."""
+        if self.db.in_transaction:
+            try:
+                self.db.execute("ROLLBACK")
+            except sqlite3.Error as exc:
+                logger.info("rollback failed after an error (%s)", exc)
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:

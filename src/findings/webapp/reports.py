@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from findings.files import sha256_bytes, sha256_file
+from findings.files import disk_is_full, sha256_bytes, sha256_file
 from findings.models import Report
 from findings.readers import MAX_FILE_BYTES, SUPPORTED_SUFFIXES
 from findings.sandbox import safe_upload_name, write_upload
 from findings.search import keyword_terms
+from findings.store import DiskFull
 from findings.vocabulary import GRADE_SCORES, JUDGEMENT_KEYS, judgement_label
 from findings.webapp.views import report_type_label
 
@@ -186,7 +187,12 @@ def ingest_uploads(
         if len(data) > MAX_FILE_BYTES:
             outcome.failed.append((name, f"over the {UPLOAD_LIMIT_MB} MB limit"))
             continue
-        path = save_upload(index_dir / UPLOADS_DIR, name, data)
+        try:
+            path = save_upload(index_dir / UPLOADS_DIR, name, data)
+        except OSError as exc:
+            if disk_is_full(exc, index_dir):
+                raise DiskFull(index_dir) from exc
+            raise
         paths.append(path)
         shown[str(path)] = name
     if paths:
