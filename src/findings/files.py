@@ -10,6 +10,7 @@ one.  The temp file is removed on any failure.
 from __future__ import annotations
 
 import errno
+import glob
 import hashlib
 import os
 import re
@@ -57,6 +58,18 @@ def atomic_write(
     finally:
         if os.path.lexists(tmp):
             tmp.unlink()
+
+
+def remove_stale_temps(folder: str | os.PathLike[str], names: tuple[str, ...]) -> int:
+    """Remove the temp files `atomic_write` left for these target names in `folder` when its
+    process was killed mid-write; only safe while no other process writes them (a writer holds
+    the folder's lock).  Returns how many were removed."""
+    removed = 0
+    for name in names:
+        for stale in Path(folder).glob(f".{glob.escape(name)}.*{TEMP_SUFFIX}"):
+            stale.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def _link_new(tmp: Path, target: Path) -> None:

@@ -29,9 +29,10 @@ import numpy as np
 
 from findings.config import Settings
 from findings.errors import IngestLocked
-from findings.files import atomic_write, disk_is_full
+from findings.files import atomic_write, disk_is_full, remove_stale_temps
 from findings.ingest import IngestSummary, embed_new, ingest_paths
 from findings.store import WINDOW_BITS, DiskFull, Snapshot, Store, StoreError, no_report
+from findings.vectors import INDEX_FILE, MANIFEST_FILE
 
 if TYPE_CHECKING:
     from findings.embedding import Embedder
@@ -291,10 +292,13 @@ class Library:
     @contextmanager
     def _writing(self) -> Iterator[None]:
         """What every change runs inside: the folder's ingest lock (two writers never
-        interleave), and a full disk told as one sentence (`DiskFull`)."""
+        interleave), temp files of a writer killed mid-save cleared, and a full disk told as one
+        sentence (`DiskFull`)."""
         folder = self.settings.index_dir
         try:
             with self._ingest_lock():
+                if removed := remove_stale_temps(folder, (INDEX_FILE, MANIFEST_FILE, STATE_FILE)):
+                    logger.info("removed %d temp files left by an interrupted save", removed)
                 yield
         except (OSError, sqlite3.Error) as exc:
             if disk_is_full(exc, folder):
