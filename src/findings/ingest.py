@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,14 +19,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from findings.budget import Budget, FileLimits
 from findings.display import path_text, printable
 from findings.embedding.clauses import embed_texts
 from findings.files import sha256_file
-from findings.metadata import extract_metadata, not_a_report, unnamed_reports, unnamed_warning
+from findings.metadata import unnamed_reports, unnamed_warning
 from findings.models import Paragraph, Report, ReportMeta
 from findings.readers import SUPPORTED_SUFFIXES, ReadError
-from findings.sandbox import read_pages_limited
-from findings.split import split_pages
+from findings.sandbox import parse_limited
 from findings.store import Store, text_hash, with_report_id
 from findings.vocabulary import report_type
 
@@ -142,15 +143,18 @@ def ingest_paths(
     progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
     file_names: Mapping[str, str] | None = None,
     follow_links: bool = False,
+    limits: FileLimits | None = None,
 ) -> IngestSummary:
     """Ingest files and folders into the store. `embedder` None stores text only; `file_names`
     maps a path to the name the user knows the file by (an upload's own name); symbolic links
     inside folders are skipped unless `follow_links`.  A file with the same bytes as a report
-    indexed from another path is a duplicate, not a second report.
+    indexed from another path is a duplicate, not a second report.  Each file's reading,
+    splitting and embedding together must fit its budget (`limits`, scaled to its size).
 
     The next file is read (in the PDF sandbox's child process, then split) on a helper thread
     while this one is embedded, so parsing overlaps the model's work; files are still stored
     one at a time, in order."""
+    limits = limits or FileLimits()
     found = walk(paths, follow_links)
     files = found.files
     summary = IngestSummary(failed=list(found.failed), skipped=list(found.skipped))
@@ -159,7 +163,7 @@ def ingest_paths(
         def read(i: int) -> Future | None:
             if i >= len(files):
                 return None
-            return reader.submit(_read_if_changed, files[i], store.source_hash(_source(files[i])), store)
+            return reader.submit(_read_if_changed, files[i], store.source_hash(_source(files[i])), store, limits)
 
         ahead = read(0)
         for i, path in enumerate(progress(files) if progress else files):
@@ -200,6 +204,7 @@ class _Read:
     pages: list = field(default_factory=list)
     drafts: list = field(default_factory=list)
     meta: ReportMeta | None = None
+    budget: Budget | None = None  # what is left of the file's budget, for embedding
 
 
 def _source(path: Path) -> str:
@@ -208,27 +213,27 @@ def _source(path: Path) -> str:
     return path_text(path.resolve() if path.exists() else path)
 
 
-def _read_if_changed(path: Path, existing: tuple[str, str] | None, store: Store) -> _Read:
-    """The slow part of ingesting a file (`existing`: its stored (id, digest)); safe on a
-    helper thread (the store gives each thread its own connection, and is only read here)."""
+def _read_if_changed(
+    path: Path, existing: tuple[str, str] | None, store: Store, limits: FileLimits | None = None
+) -> _Read:
+    """The slow part of ingesting a file (`existing`: its stored (id, digest)): read, screen,
+    split and describe it in the sandbox's child, under the file's budget; safe on a helper
+    thread (the store gives each thread its own connection, and is only read here)."""
     if not path.exists():
         raise ReadError("no such file")
     if path.is_dir():
         raise ReadError("is a folder")
     try:
         read = _Read(_source(path), f"{sha256_file(path)}-p{PARSER_VERSION}")
+        size = path.stat().st_size
     except OSError as exc:
         raise ReadError(f"the file cannot be read ({exc.strerror or exc})") from exc
     if existing and existing[1] == read.digest:
         return read
     _check_not_duplicate(read, existing, store)  # before the slow work: a copy is never parsed
-    read.pages = read_pages_limited(path)
-    if reason := not_a_report(read.pages):
-        raise ReadError(reason)
-    read.drafts = split_pages(read.pages)
-    if not read.drafts:
-        raise ReadError("no paragraphs found in the text")
-    read.meta = extract_metadata(read.pages, path_text(path.name))
+    read.budget = (limits or FileLimits()).budget(size)
+    parsed = parse_limited(path, read.budget, path_text(path.name))
+    read.pages, read.drafts, read.meta = parsed.pages, parsed.drafts, parsed.meta
     return read
 
 
@@ -254,21 +259,34 @@ def _store_read(
     paragraphs = with_report_id(read.drafts, report_id)
     report = Report(report_id, read.source, read.digest, read.meta, pages=len(read.pages),
                     paragraph_count=len(paragraphs), file_name=file_name or path_text(path.name))
-    vectors = list(embed_new(paragraphs, store, embedder)) if embedder is not None else []
+    vectors = list(embed_new(paragraphs, store, embedder, read.budget)) if embedder is not None else []
     store.put_report(report, paragraphs, vectors)
     logger.info("%s: stored as %s with %d paragraphs", printable(path.name), report_id, len(paragraphs))
     return "replaced" if existing else "added"
 
 
+EMBED_BATCH = 128  # paragraph texts embedded between two checks of the file's budget
+
+
 def embed_new(
-    paragraphs: list[Paragraph], store: Store, embedder: Embedder
+    paragraphs: list[Paragraph], store: Store, embedder: Embedder, budget: Budget | None = None
 ) -> Iterator[tuple[str, str, int, np.ndarray]]:
-    """(text_hash, model, window, vector) for every paragraph text not already cached."""
+    """(text_hash, model, window, vector) for every paragraph text not already cached, embedded
+    `EMBED_BATCH` texts at a time; with a `budget`, its time and memory are checked after each
+    batch (ReadError when spent)."""
     hashes = {text_hash(p.text): p.text for p in paragraphs}
     cached = store.cached_hashes(embedder.name, hashes)
-    todo = {h: text for h, text in hashes.items() if h not in cached}
-    for h, window, vector in embed_texts(todo, embedder):
-        yield h, embedder.name, window, vector
+    todo = [(h, text) for h, text in hashes.items() if h not in cached]
+    held = 0
+    for start in range(0, len(todo), EMBED_BATCH):
+        began = time.monotonic()
+        rows = [(h, embedder.name, window, vector)
+                for h, window, vector in embed_texts(dict(todo[start : start + EMBED_BATCH]), embedder)]
+        if budget is not None:
+            held += sum(row[3].nbytes for row in rows)
+            budget.charge(time.monotonic() - began)
+            budget.check(held)
+        yield from rows
 
 
 def _new_report_id(meta: ReportMeta, path: Path, store: Store) -> str:

@@ -248,7 +248,8 @@ class Library:
         skipped unless `follow_links`."""
         with self._writing():
             embedder = self.embedder if self.embed else None
-            summary = ingest_paths(paths, self.store, embedder, progress, file_names, follow_links)
+            summary = ingest_paths(paths, self.store, embedder, progress, file_names, follow_links,
+                                   self.settings.limits)
             if self.embed and self.missing_vectors() == 0:
                 self._save_vectors()
             return summary
