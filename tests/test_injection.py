@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from findings.cli import main
@@ -85,3 +86,80 @@ def test_values_given_to_correct_and_remove_are_echoed_escaped(tmp_path):
     assert corrected.exit_code == 0
     listed = run("reports", "--index", index).output
     assert "\x1b" not in listed and "Evil\\x1b[2J\\x1b[31m" in listed
+
+
+# --- the web app: Markdown in names and values ------------------------------------------------------
+
+EVIL = "**Evil** [a link](http://evil.example) $x^2$ ~~gone~~"
+EVIL_SHOWN = r"\*\*Evil\*\* \[a link\](http://evil.example) \$x^2\$ \~\~gone\~\~"
+COLLECTION = "Board_paper_ ~~draft~~ $x$"  # what check_name lets through: no * [ ] < > ` | \ { }
+COLLECTION_SHOWN = r"Board\_paper\_ \~\~draft\~\~ \$x\$"
+PRESS_RELEASE = "blackburn-with-darwen-2022-press-release"
+
+
+@pytest.fixture
+def evil_app(tmp_path_factory, tmp_path, monkeypatch):
+    """The app on a copy of the seeded index where a user has named a council and a collection
+    with Markdown in them."""
+    from streamlit.testing.v1 import AppTest
+    from test_app import APP, seeded_index_folder
+
+    from findings.saved import check_name
+    from findings.store import Store
+
+    seeded, _ = seeded_index_folder(tmp_path_factory)
+    folder = tmp_path / "index"
+    shutil.copytree(seeded, folder)
+    store = Store(folder)
+    store.correct(PRESS_RELEASE, "authority", EVIL)
+    assert store.saved.create_collection(check_name(COLLECTION))
+    store.close()
+    monkeypatch.setenv("FINDINGS_INDEX", str(folder))
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    at.session_state["current_collection"] = COLLECTION
+    return at.run()
+
+
+def markdown_shown(at) -> list[str]:
+    """Every Markdown body and widget label on the page."""
+    bodies = [e.value for kind in ("caption", "markdown", "warning", "error", "info", "success", "subheader")
+              for e in at.get(kind)]
+    labels = [getattr(e, "label", None) or getattr(e.proto, "label", "") for e in at.get("button")]
+    return [*bodies, *[text for text in labels if text]]
+
+
+@pytest.mark.model
+def test_app_messages_show_council_and_collection_names_as_typed(evil_app):
+    at = evil_app
+    assert not at.exception, [e.value for e in at.exception]
+    assert f"Adding to “{COLLECTION_SHOWN}”" in at.sidebar.caption[0].value
+    at.text_input(key="query").set_value("domestic abuse over-optimism").run()
+    assert any(label == f"Add to “{COLLECTION_SHOWN}”" for label in markdown_shown(at))
+    at.sidebar.radio(key="view").set_value("reports").run()
+    at.selectbox(key="history_council").set_value(EVIL).run()
+    assert f"No dated judgements for {EVIL_SHOWN}." in [c.value for c in at.caption]
+    at.selectbox(key="remove_choice").set_value(PRESS_RELEASE).run()
+    assert any(w.value.startswith(f"Remove {PRESS_RELEASE}: {EVIL_SHOWN}, ") for w in at.warning)
+    at.sidebar.radio(key="view").set_value("collections").run()
+    assert at.subheader[0].value == f"{COLLECTION_SHOWN} · 0 paragraphs"
+    assert not at.exception, [e.value for e in at.exception]
+    for text in markdown_shown(at):
+        assert "**Evil**" not in text and "](http" not in text.replace(r"\](http", "") and "$x" not in text.replace(
+            r"\$x", ""), text
+
+
+@pytest.mark.model
+def test_app_upload_failures_and_link_problems_show_names_as_typed(evil_app):
+    from streamlit.testing.v1 import AppTest
+    from test_app import APP
+
+    at = evil_app
+    at.sidebar.radio(key="view").set_value("reports").run()
+    at.session_state["messages"] = {f"upload_go:error:{EVIL}.exe": ("error", f"{EVIL}.exe: unsupported file type")}
+    at.run()
+    assert [e.value for e in at.error] == [f"{EVIL_SHOWN}.exe: unsupported file type"]
+    tampered = AppTest.from_file(str(APP), default_timeout=300)
+    tampered.query_params.update({"q": "neglect", "council": "**Atlantis** [x](http://e.x)"})
+    tampered.run()
+    problems = [w.value for w in tampered.warning]
+    assert any(r"'\*\*Atlantis\*\* \[x\](http://e.x)' in the link" in p for p in problems), problems
