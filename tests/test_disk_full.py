@@ -31,20 +31,23 @@ def full_message(index: Path) -> str:
             "was lost")
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 16 MB tmpfs at tmp_path/disk, unmounted afterwards."""
-    disk = tmp_path / "disk"
+def mount_tmpfs(disk: Path, size: str) -> None:
     disk.mkdir()
     if not shutil.which("mount"):
         pytest.skip("no mount command: a full disk cannot be made here")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(disk)],
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(disk)],
                              capture_output=True, text=True)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here ({mounted.stderr.strip()}); a full disk is tested only "
                     "where the tests may mount one (as root in CI)")
-    yield disk
-    subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 16 MB tmpfs at tmp_path/disk, unmounted afterwards."""
+    mount_tmpfs(tmp_path / "disk", "16m")
+    yield tmp_path / "disk"
+    subprocess.run(["umount", "-l", str(tmp_path / "disk")], check=False)
 
 
 def fill(disk: Path, leave: int) -> Path:
@@ -146,3 +149,50 @@ def test_on_a_completely_full_disk_every_command_says_so(small_disk):
     intact(index)
     result = findings("reports", "--index", str(index))
     assert result.returncode == 0 and len(result.stdout.splitlines()) == 5
+
+
+# --- the web app ----------------------------------------------------------------------------------
+
+
+def test_an_upload_onto_a_full_disk_is_one_sentence_and_leaves_no_file(small_disk):
+    from findings.webapp import reports as uploads
+
+    index = small_disk / "index"
+    library = Library(Settings.load(index), embedder=FakeEmbedder())
+    assert library.ingest(sorted(SEEDS.iterdir())[:1]).added
+    filler = fill(small_disk, leave=20_000)
+    data = (SEEDS / "blackpool-2012-child-protection-inspection.md").read_bytes() * 20  # 60 KB
+    with pytest.raises(DiskFull) as caught:
+        uploads.ingest_uploads(library, [("report.md", data)], index)
+    assert str(caught.value) == full_message(index)
+    assert not (index / "uploads").exists() or list((index / "uploads").iterdir()) == []
+    filler.unlink()
+    intact(index)
+
+
+@pytest.mark.model
+def test_the_app_on_a_full_disk_shows_the_sentence(tmp_path_factory, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+    from test_app import APP, seeded_index_folder
+
+    from findings.webapp.pages.common import md
+
+    seeded, _ = seeded_index_folder(tmp_path_factory)
+    disk = tmp_path / "disk"
+    mount_tmpfs(disk, "64m")
+    try:
+        index = disk / "index"
+        shutil.copytree(seeded, index)
+        for name in ("findings.db-wal", "findings.db-shm"):
+            (index / name).unlink(missing_ok=True)
+        monkeypatch.setenv("FINDINGS_INDEX", str(index))
+        fill(disk, leave=0)
+        at = AppTest.from_file(str(APP), default_timeout=300).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert [e.value for e in at.error] == [md(full_message(index))]
+        (disk / "filler").unlink()
+        at = AppTest.from_file(str(APP), default_timeout=300).run()
+        assert not at.exception and not at.error
+        intact(index)
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
