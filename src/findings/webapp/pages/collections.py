@@ -35,15 +35,22 @@ def page(library: Library) -> str:
 def chooser(library: Library, name: str) -> None:
     names = [c.name for c in library.store.saved.collections()]
     row = st.columns([3, 2], vertical_alignment="bottom")
-    chosen = row[0].selectbox("Collection", names, index=names.index(name), key="collection_choice")
-    if chosen != name:
-        st.session_state[CURRENT_COLLECTION] = chosen
-        st.rerun()
+    # The current collection decides what the box shows (a new or renamed collection becomes
+    # current); choosing in the box makes that one current, in its callback.
+    st.session_state[CHOICE] = name
+    row[0].selectbox("Collection", names, key=CHOICE, on_change=_choose)
     with row[1].popover("New collection", icon=":material/add:"):
         new = st.text_input("Name of the new collection", key="new_collection", max_chars=200)
         if st.button("Create", key="create_collection", disabled=not new.strip()):
             _create(library, new)
     show_messages("create_collection")
+
+
+CHOICE = "collection_choice"
+
+
+def _choose() -> None:
+    st.session_state[CURRENT_COLLECTION] = st.session_state[CHOICE]
 
 
 def _create(library: Library, name: str) -> None:
