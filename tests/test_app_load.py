@@ -17,6 +17,7 @@ import random
 import re
 import statistics
 import time
+from urllib.parse import quote_plus
 
 import pytest
 from test_browser import CHROMIUM_ARGS, AppServer, chromium, copy_of_seeded_index  # noqa: F401 - a fixture
@@ -68,13 +69,15 @@ class User:
         await sidebar.get_by_text("Search", exact=True).click()
         rows = page.get_by_role("button", name=re.compile(f"^(Add to|In) “{self.name}”"))
         done = page.get_by_role("button", name=f"In “{self.name}” ✓")
+        query = ""
         while time.monotonic() < deadline and not self.problems:
-            query = self.rng.choice(QUERIES)
+            query = self.rng.choice([q for q in QUERIES if q != query])  # a new search each time
             search = page.get_by_role("textbox", name="What are you looking for?")
             started = time.monotonic()
             await search.fill(query)
             await search.press("Enter")
-            await expect(page).to_have_url(re.compile(r"q=" + re.escape(query.split()[0])), timeout=WAIT_MS)
+            await expect(page).to_have_url(re.compile(r"[?&]q=" + re.escape(quote_plus(query)) + "(&|$)"),
+                                           timeout=WAIT_MS)
             await expect(rows.first).to_be_visible(timeout=WAIT_MS)
             self.seconds.append(time.monotonic() - started)
             self.searches += 1
