@@ -575,3 +575,29 @@ def test_temp_files_left_by_a_kill_during_a_save_are_cleared_by_the_next_writer(
     fresh = Library(Settings.load(folder), embedder=FakeEmbedder(), create=False)
     stored_ids, _ = fresh.store.paragraph_vectors(MODEL)
     assert sorted(fresh.vectors().ids.tolist()) == sorted(stored_ids.tolist())
+
+
+def _snapshot_of(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_a_search_never_writes_to_the_index_even_when_the_vector_index_is_behind(seed_fake_index, tmp_path):
+    folder = tmp_path / "index"
+    shutil.copytree(seed_fake_index, folder)
+    assert _cli("remove", "blackpool-2012-child-protection", "--index", str(folder)).exit_code == 0  # no re-save
+    before = _snapshot_of(folder)
+    reader = Library(Settings.load(folder), embedder=FakeEmbedder(), create=False)
+    assert reader.vectors().ids.size  # caught up in memory: the saved index still holds Blackpool
+    for mode in ("keyword", "semantic", "hybrid"):
+        hits = reader.search("child protection in Blackpool", k=10, mode=mode)
+        assert hits and all(h.report.id != "blackpool-2012-child-protection" for h in hits)
+    assert reader.similar("care leavers personal adviser")
+    result = _cli("search", "care leavers", "--mode", "keyword", "--index", str(folder))
+    assert result.exit_code == 0 and "Blackpool" not in result.output
+    for command in (["reports"], ["collections"], ["paragraphs", "blackburn-with-darwen-2022-ilacs"]):
+        assert _cli(*command, "--index", str(folder)).exit_code == 0
+    reader.store.close()
+    after = _snapshot_of(folder)
+    assert set(after) - set(before) <= {f"{DB_NAME}-wal", f"{DB_NAME}-shm"}  # SQLite's own reader files
+    kept = {name for name in before if not name.endswith("-shm")}  # -shm: readers' marks, not data
+    assert {name: after[name] for name in kept} == {name: before[name] for name in kept}
