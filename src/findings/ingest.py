@@ -1,8 +1,11 @@
 """Files -> stored reports: read, split, extract metadata, embed new text, write one transaction.
 
-`ingest_paths` walks files and folders, skips unchanged files by content hash, replaces changed
-ones, and reports every file it could not use with one reason.  Nothing already stored is lost
-when a file fails: each report is written in its own transaction, after all the slow work.
+`ingest_paths` walks files and folders (symbolic links inside them skipped unless followed),
+skips unchanged files by content hash, names a file already indexed from another path as a
+duplicate, replaces changed ones, and reports every file it could not use with one reason.  Each
+file is read, split and described in the sandbox's child process and then embedded, all under one
+budget scaled to its size (`findings.budget`).  Nothing already stored is lost when a file fails:
+each report is written in its own transaction, after all the slow work.
 """
 
 from __future__ import annotations
@@ -151,7 +154,7 @@ def ingest_paths(
     indexed from another path is a duplicate, not a second report.  Each file's reading,
     splitting and embedding together must fit its budget (`limits`, scaled to its size).
 
-    The next file is read (in the PDF sandbox's child process, then split) on a helper thread
+    The next file is parsed (read and split in the sandbox's child process) on a helper thread
     while this one is embedded, so parsing overlaps the model's work; files are still stored
     one at a time, in order."""
     limits = limits or FileLimits()
