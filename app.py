@@ -12,12 +12,12 @@ from pathlib import Path
 import streamlit as st
 
 from findings.config import Settings
-from findings.errors import USER_ERRORS
+from findings.errors import USER_ERRORS, IngestLocked
 from findings.library import Library
 from findings.webapp import state as url_state
 from findings.webapp import views as wa
 from findings.webapp.pages import analysis, collections, reports, search
-from findings.webapp.pages.common import CURRENT_COLLECTION, current_collection, get_library
+from findings.webapp.pages.common import CURRENT_COLLECTION, current_collection, get_library, md
 
 SEEDS = Path(__file__).resolve().parent / "seeds"
 VIEWS = {"search": "Search", "collections": "Collections", "compare": "Compare", "reports": "Reports"}
@@ -36,19 +36,19 @@ st.set_page_config(page_title="findings", page_icon="🔎", layout="wide")
 def ensure_index(library: Library) -> None:
     """Build the index from seeds/ when empty (first run); embed paragraphs lacking vectors."""
     if missing := library.missing_vectors():
-        with st.spinner(f"Embedding {missing} paragraphs for {library.embedder.name} (once) …"):
+        with st.spinner(f"Embedding {missing} paragraphs for {md(library.embedder.name)} (once) …"):
             library.reindex()
     if library.store.untagged(limit=1):
         with st.spinner("Tagging strengths and areas for improvement in the reports (once) …"):
             library.tag_untagged()
     if library.store.report_ids():
         return
-    st.info(f"First run: building the index in {library.settings.index_dir} from {SEEDS.name}/ …")
+    st.info(f"First run: building the index in {md(library.settings.index_dir)} from {SEEDS.name}/ …")
     bar = st.progress(0.0, text="Starting")
     try:
         summary = library.ingest([SEEDS], progress=wa.progress_wrapper(lambda f, t: bar.progress(f, text=t)))
-    except USER_ERRORS as exc:
-        st.warning(f"{exc}. Reload the page in a minute.")
+    except IngestLocked as exc:
+        st.warning(f"{md(exc)}. Reload the page in a minute.")
         st.stop()
     st.success(f"Index built: {summary.line()}.")
 
@@ -64,7 +64,7 @@ def choose_view(library: Library) -> str:
     view = st.sidebar.radio("Page", list(VIEWS), format_func=VIEWS.get, key="view")
     collection = current_collection(library)
     size = library.store.saved.collection(collection).size
-    st.sidebar.caption(f"Adding to “{collection}” ({size} paragraphs); change it on the Collections page.")
+    st.sidebar.caption(f"Adding to “{md(collection)}” ({size} paragraphs); change it on the Collections page.")
     return view
 
 
@@ -77,8 +77,15 @@ def main() -> None:
     try:
         library = get_library(str(settings.index_dir.resolve()), settings.model)
     except USER_ERRORS as exc:  # a damaged index, a missing model: one sentence, no traceback
-        st.error(str(exc))
+        st.error(md(exc))
         st.stop()
+    try:
+        show(library)
+    except USER_ERRORS as exc:  # a full disk, an ingest running elsewhere: one sentence, no traceback
+        st.error(md(exc))
+
+
+def show(library: Library) -> None:
     ensure_index(library)
     view = choose_view(library)
     request, collection = None, None

@@ -22,3 +22,12 @@ def sleep_forever(path):
 def segfault(path):
     """Dies as a C library with a bad pointer would."""
     os.kill(os.getpid(), 11)
+
+
+def read_then_split_forever(path, name=""):
+    """Reads the file, then never finishes splitting it, as a splitter caught in a loop would."""
+    from findings.readers import read_pages
+
+    read_pages(path)
+    while True:
+        time.sleep(1)

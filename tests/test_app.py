@@ -445,7 +445,7 @@ def test_reports_page_charts_and_removal(app, tmp_path):
     app.sidebar.radio(key="view").set_value("reports").run()
     app.selectbox(key="history_council").set_value("Blackpool").run()
     assert len(app.get("vega_lite_chart")) == 1  # the judgement history
-    app.text_input(key="theme").set_value("domestic abuse").run()
+    app.text_input(key="theme").set_value("children missing from home or care").run()
     assert not app.exception, [e.value for e in app.exception]
     assert len(app.get("vega_lite_chart")) == 2  # and the theme per year, by meaning
     assert [b.proto.label for b in app.get("download_button")] == ["Numbers as CSV"]
@@ -456,3 +456,16 @@ def test_reports_page_charts_and_removal(app, tmp_path):
     app.button(key="remove_go").click().run()
     assert [s.value for s in app.success] == ["Removed blackburn-with-darwen-2022-press-release."]
     assert len(app.dataframe[0].value) == 4
+
+
+@pytest.mark.model
+def test_a_new_collection_becomes_the_current_one_and_the_box_still_switches(app):
+    app.sidebar.radio(key="view").set_value("collections").run()
+    app.text_input(key="new_collection").set_value("Board paper").run()
+    app.button(key="create_collection").click().run()
+    assert [s.value for s in app.success] == ["Created “Board paper”: “Add” buttons now add to it."]
+    assert app.subheader[0].value == "Board paper · 0 paragraphs"  # it used to stay on “My selection”
+    assert "Adding to “Board paper”" in app.sidebar.caption[0].value
+    app.selectbox(key="collection_choice").set_value("My selection").run()
+    assert app.subheader[0].value == "My selection · 0 paragraphs"
+    assert "Adding to “My selection”" in app.sidebar.caption[0].value

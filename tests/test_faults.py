@@ -21,6 +21,7 @@ import pytest
 from fakes import FakeEmbedder
 
 from findings import sandbox
+from findings.budget import FileLimits
 from findings.config import Settings
 from findings.errors import QueryError
 from findings.library import Library
@@ -67,8 +68,8 @@ def mutate(data: bytes, rng: random.Random) -> tuple[str, bytes]:
     return kind, bytes(out)
 
 
-def ingest_batch(folder: Path, index: Path):
-    library = Library(Settings.load(index), embed=False)
+def ingest_batch(folder: Path, index: Path, limits: FileLimits | None = None):
+    library = Library(Settings.load(index, limits=limits), embed=False)
     summary = library.ingest([folder])
     return library, summary
 
@@ -78,12 +79,11 @@ def reason_name(reason: str) -> str:
 
 
 @pytest.fixture
-def short_limits(monkeypatch):
-    monkeypatch.setattr(sandbox, "TIMEOUT_S", SHORT_LIMIT_S)
-    monkeypatch.setattr(sandbox, "MAX_MEMORY_MB", 1024)
+def short_limits() -> FileLimits:
+    return FileLimits(base_seconds=SHORT_LIMIT_S, seconds_per_mb=0, base_mb=1024, mb_per_mb=0)
 
 
-def run_mutations(sources: list[Path], copies: int, tmp_path: Path, seed: int) -> dict:
+def run_mutations(sources: list[Path], copies: int, tmp_path: Path, seed: int, limits: FileLimits) -> dict:
     rng = random.Random(seed)
     batch = tmp_path / "batch"
     batch.mkdir()
@@ -95,7 +95,7 @@ def run_mutations(sources: list[Path], copies: int, tmp_path: Path, seed: int) -
             kind, mutated = mutate(data, rng)
             kinds[kind] += 1
             (batch / f"m{n:03d}-{source.stem[:30]}.pdf").write_bytes(mutated)
-    library, summary = ingest_batch(batch, tmp_path / "index")
+    library, summary = ingest_batch(batch, tmp_path / "index", limits)
     tried = len(sources) * (copies + 1)
     assert len(summary.added) + len(summary.failed) == tried, "a file neither stored nor failed"
     stored = {Path(r.source).name for r in library.store.reports()}
@@ -117,7 +117,7 @@ def run_mutations(sources: list[Path], copies: int, tmp_path: Path, seed: int) -
 
 def test_200_mutated_pdfs_each_end_stored_or_with_a_named_reason(tmp_path, short_limits, capsys):
     source = make_report_pdf(tmp_path / "generated-report.pdf")
-    figures = run_mutations([source], 200, tmp_path, seed=11)
+    figures = run_mutations([source], 200, tmp_path, seed=11, limits=short_limits)
     with capsys.disabled():
         print(f"\nmutated generated PDF: {figures}")
     assert figures["inputs tried"] == 201
@@ -135,7 +135,7 @@ def test_mutated_corpus_pdfs_each_end_stored_or_with_a_named_reason(corpus, tmp_
     for i, pdf in enumerate(pdfs):  # corpus names have spaces and apostrophes; keep them simple
         local.append(tmp_path / f"corpus-{i}.pdf")
         shutil.copy(pdf, local[-1])
-    figures = run_mutations(local, 70, tmp_path, seed=12)
+    figures = run_mutations(local, 70, tmp_path, seed=12, limits=short_limits)
     with capsys.disabled():
         print(f"\nmutated corpus PDFs: {figures}")
     assert figures["inputs tried"] == 213

@@ -525,3 +525,79 @@ def test_ingest_refused_while_another_process_holds_the_lock(variants, tmp_path)
         holder.kill()
         holder.wait()
     assert _cli("ingest", "--no-embed", "--index", str(folder), str(variants)).exit_code == 0
+
+
+# --- a kill while the vector index is saved --------------------------------------------------------
+
+
+SAVE_THEN_HANG = """
+import sys, time
+sys.path.insert(0, sys.argv[2])
+from pathlib import Path
+from fakes import FakeEmbedder
+import faiss
+from findings.config import Settings
+from findings.library import Library
+
+real_write = faiss.write_index
+
+def write_then_hang(index, path):
+    real_write(index, path)  # the temp file is whole: the kill lands before the rename
+    print("saving", flush=True)
+    time.sleep(600)
+
+faiss.write_index = write_then_hang
+Library(Settings.load(sys.argv[1]), embedder=FakeEmbedder()).ingest([sys.argv[3]])
+"""
+
+
+def test_temp_files_left_by_a_kill_during_a_save_are_cleared_by_the_next_writer(seed_fake_index, tmp_path):
+    folder = tmp_path / "index"
+    shutil.copytree(seed_fake_index, folder)
+    extra = tmp_path / "extra.txt"
+    extra.write_text((SEEDS / "blackpool-2012-child-protection-inspection.md").read_text() + "\n\nzqextra.\n")
+    saver = subprocess.Popen([sys.executable, "-c", SAVE_THEN_HANG, str(folder), str(HERE), str(extra)],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert saver.stdout.readline().strip() == "saving"
+        saver.kill()
+    finally:
+        saver.wait()
+    left = sorted(p.name for p in folder.glob(".*.tmp"))
+    assert len(left) == 1 and left[0].startswith(".vectors.faiss.")
+    assert (folder / left[0]).stat().st_size > 10_000  # as large as the index
+    reader = Library(Settings.load(folder), embedder=FakeEmbedder(), create=False)
+    assert reader.search("zqextra", k=1, mode="keyword")  # the report was stored before the save
+    assert sorted(p.name for p in folder.glob(".*.tmp")) == left  # a search never writes, nor deletes
+    writer = Library(Settings.load(folder), embedder=FakeEmbedder())
+    assert writer.ingest([extra]).unchanged == [str(extra)]
+    assert list(folder.glob(".*.tmp")) == []
+    fresh = Library(Settings.load(folder), embedder=FakeEmbedder(), create=False)
+    stored_ids, _ = fresh.store.paragraph_vectors(MODEL)
+    assert sorted(fresh.vectors().ids.tolist()) == sorted(stored_ids.tolist())
+
+
+def _snapshot_of(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_a_search_never_writes_to_the_index_even_when_the_vector_index_is_behind(seed_fake_index, tmp_path):
+    folder = tmp_path / "index"
+    shutil.copytree(seed_fake_index, folder)
+    assert _cli("remove", "blackpool-2012-child-protection", "--index", str(folder)).exit_code == 0  # no re-save
+    before = _snapshot_of(folder)
+    reader = Library(Settings.load(folder), embedder=FakeEmbedder(), create=False)
+    assert reader.vectors().ids.size  # caught up in memory: the saved index still holds Blackpool
+    for mode in ("keyword", "semantic", "hybrid"):
+        hits = reader.search("child protection in Blackpool", k=10, mode=mode)
+        assert hits and all(h.report.id != "blackpool-2012-child-protection" for h in hits)
+    assert reader.similar("care leavers personal adviser")
+    result = _cli("search", "care leavers", "--mode", "keyword", "--index", str(folder))
+    assert result.exit_code == 0 and "Blackpool" not in result.output
+    for command in (["reports"], ["collections"], ["paragraphs", "blackburn-with-darwen-2022-ilacs"]):
+        assert _cli(*command, "--index", str(folder)).exit_code == 0
+    reader.store.close()
+    after = _snapshot_of(folder)
+    assert set(after) - set(before) <= {f"{DB_NAME}-wal", f"{DB_NAME}-shm"}  # SQLite's own reader files
+    kept = {name for name in before if not name.endswith("-shm")}  # -shm: readers' marks, not data
+    assert {name: after[name] for name in kept} == {name: before[name] for name in kept}

@@ -15,6 +15,7 @@ import click
 
 from findings import serialise
 from findings.config import INDEX_ENV, MODEL_ENV, Settings
+from findings.display import printable
 from findings.vocabulary import EXPORT_FORMATS, MODES, TAG_LABELS
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ def user_errors(func):
         try:
             return func(*args, **kwargs)
         except USER_ERRORS as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {printable(exc)}", err=True)
             sys.exit(1)
 
     return wrapper
@@ -57,7 +58,16 @@ def main(verbose: bool) -> None:
         findings ingest seeds/
         findings search "domestic abuse over-optimism"
     """
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_PrintableFormatter("%(message)s"))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
+
+
+class _PrintableFormatter(logging.Formatter):
+    """Log lines with any name or value in them escaped: one line each, nothing for the terminal."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        return printable(super().formatMessage(record))
 
 
 @main.command()
@@ -65,9 +75,16 @@ def main(verbose: bool) -> None:
 @index_option
 @model_option
 @click.option("--no-embed", is_flag=True, help="Store text only; embed later with `findings reindex`.")
+@click.option("--follow-links", is_flag=True,
+              help="Also ingest what symbolic links inside the folders point to (skipped by default).")
 @user_errors
-def ingest(paths: tuple[str, ...], index_dir: str | None, model: str | None, no_embed: bool) -> None:
+def ingest(paths: tuple[str, ...], index_dir: str | None, model: str | None, no_embed: bool,
+           follow_links: bool) -> None:
     """Add report files (PDF, text, Markdown, Word) or folders of them to the index.
+
+    A file with the same bytes as a report already indexed from another path is named as a
+    duplicate and not stored again; symbolic links inside a folder are skipped (each with a line)
+    unless --follow-links is given.
 
     \b
     Example:
@@ -83,11 +100,15 @@ def ingest(paths: tuple[str, ...], index_dir: str | None, model: str | None, no_
     def progress(files):
         return tqdm(files, desc="Ingesting", unit="file", file=sys.stderr, disable=None)
 
-    summary = library.ingest(paths, progress=progress)
+    summary = library.ingest(paths, progress=progress, follow_links=follow_links)
+    for path, reason in summary.skipped:
+        click.echo(f"Skipped: {printable(path)}: {printable(reason)}", err=True)
+    for path, reason in summary.duplicates:
+        click.echo(f"Duplicate: {printable(path)}: {printable(reason)}", err=True)
     for path, reason in summary.failed:
-        click.echo(f"Failed: {path}: {reason}", err=True)
+        click.echo(f"Failed: {printable(path)}: {printable(reason)}", err=True)
     for path, warning in summary.warnings:
-        click.echo(f"Warning: {path}: {warning}", err=True)
+        click.echo(f"Warning: {printable(path)}: {printable(warning)}", err=True)
     click.echo(summary.line(), err=True)
     if summary.failed:
         sys.exit(1)
@@ -114,7 +135,7 @@ def reports(index_dir: str | None, as_json: bool, unnamed: bool) -> None:
         if as_json:
             click.echo(json.dumps(serialise.report(report), ensure_ascii=False))
         else:
-            click.echo(serialise.report_line(report))
+            click.echo(printable(serialise.report_line(report)))
 
 
 @main.command()
@@ -161,8 +182,8 @@ def correct(report_id: str, field: str, value: str, index_dir: str | None) -> No
     """
     from findings.store import Store
 
-    Store(Settings.load(index_dir).index_dir, create=False).correct(report_id, field, value)
-    click.echo(f"{report_id}: {field} = {value}", err=True)
+    Store(Settings.load(index_dir).index_dir, create=False, upgrade=True).correct(report_id, field, value)
+    click.echo(f"{printable(report_id)}: {printable(field)} = {printable(value)}", err=True)
 
 
 @main.command()
@@ -177,11 +198,17 @@ def remove(report_ids: tuple[str, ...], index_dir: str | None) -> None:
         findings remove blackburn-with-darwen-2022-press-release
     """
     from findings.library import Library
+    from findings.store import no_report
 
-    library = Library(Settings.load(index_dir), embed=False)
+    library = Library(Settings.load(index_dir), embed=False, create=False, upgrade=True)
+    removed = set(library.remove_reports(report_ids))
     for report_id in report_ids:
-        library.remove(report_id)
-        click.echo(f"removed {report_id}", err=True)
+        if report_id in removed:
+            click.echo(f"removed {printable(report_id)}", err=True)
+        else:
+            click.echo(f"Error: {printable(no_report(report_id))}", err=True)
+    if not removed.issuperset(report_ids):
+        sys.exit(1)
 
 
 @main.command()
@@ -231,7 +258,7 @@ def search(query, saved, save_as, k, mode, authorities, from_year, to_year, repo
         if not sep:
             raise QueryError(f"--judgement takes KEY=GRADE, e.g. care_leavers=inadequate, not '{item}'")
         pairs.append((key.strip(), grade.strip().replace("_", " ")))
-    library = Library(Settings.load(index_dir, model))
+    library = Library(Settings.load(index_dir, model), create=False)
     if not library.store.report_ids():
         raise QueryError("the index is empty: add reports with `findings ingest PATH` first")
     if saved:
@@ -259,10 +286,11 @@ def search(query, saved, save_as, k, mode, authorities, from_year, to_year, repo
         if as_json:
             click.echo(json.dumps({**serialise.hit(found), "strength": label}, ensure_ascii=False))
         else:
-            tag = f", {TAG_LABELS[found.paragraph.tag]}" if found.paragraph.tag in TAG_LABELS else ""
-            click.echo(f"{rank}. {found.citation}  [{found.score:.4f}{f', {label} match' if label else ''}{tag}]")
+            tag = TAG_LABELS.get(found.paragraph.tag or "", "")
+            notes = [f"{found.score:.4f}", f"{label} match" if label else "", tag]
+            click.echo(f"{rank}. {printable(found.citation)}  [{', '.join(n for n in notes if n)}]")
             for sentence in found.highlights:
-                click.echo(f"   > {sentence}")
+                click.echo(f"   > {printable(sentence)}")
             click.echo("")
 
 
@@ -279,7 +307,7 @@ def reindex(index_dir: str | None, model: str | None) -> None:
     """
     from findings.library import Library
 
-    library = Library(Settings.load(index_dir, model))
+    library = Library(Settings.load(index_dir, model), create=False, upgrade=True)
     count = library.reindex()
     click.echo(f"embedded {count} paragraph texts; vector index rebuilt", err=True)
 
@@ -305,7 +333,7 @@ def eval_(devset: str | None, per_query: bool, index_dir: str | None, model: str
     from findings.evaluate import DevsetError, evaluate, render_table
     from findings.library import Library
 
-    library = Library(Settings.load(index_dir, model))
+    library = Library(Settings.load(index_dir, model), create=False)
     if not library.store.report_ids():
         raise QueryError("the index is empty: add reports with `findings ingest PATH` first")
     try:
@@ -351,7 +379,7 @@ def similar(source, k, per_council, neighbours, region, include_same_council, fr
     from findings.errors import QueryError
     from findings.library import Library
 
-    library = Library(Settings.load(index_dir, model))
+    library = Library(Settings.load(index_dir, model), create=False)
     if not library.store.report_ids():
         raise QueryError("the index is empty: add reports with `findings ingest PATH` first")
     groups = library.similar(
@@ -363,13 +391,13 @@ def similar(source, k, per_council, neighbours, region, include_same_council, fr
         click.echo("No similar paragraphs.", err=True)
     for rank, group in enumerate(groups, start=1):
         if not as_json:
-            click.echo(f"{rank}. {group.authority}")
+            click.echo(f"{rank}. {printable(group.authority)}")
         for found in group.hits:
             if as_json:
                 row = {**serialise.hit(found), "group": group.authority, "group_rank": rank}
                 click.echo(json.dumps(row, ensure_ascii=False))
                 continue
-            click.echo(f"   {found.citation}  [{found.score:.3f}]  ({found.paragraph.id})")
+            click.echo(f"   {printable(found.citation)}  [{found.score:.3f}]  ({printable(found.paragraph.id)})")
             for sentence in found.highlights:
                 click.echo(f"     > {sentence}")
         if not as_json:
@@ -407,7 +435,7 @@ def export(ids, query, collection, k, mode, fmt, group_by, out, force, index_dir
         raise click.UsageError("give paragraph ids, --query or --collection (one of the three)")
     if out == "-" and fmt == "docx":
         raise QueryError("a Word file cannot go to standard output; give --out FILE")
-    library = Library(Settings.load(index_dir, model), embed=bool(query))
+    library = Library(Settings.load(index_dir, model), embed=bool(query), create=False)
     title = "Findings"
     if collection:
         from findings.saved import entries, export_items
@@ -426,7 +454,7 @@ def export(ids, query, collection, k, mode, fmt, group_by, out, force, index_dir
         raise QueryError("nothing to export: no paragraphs were found")
     write(items, fmt, out, force=force, title=title, group_by=group_by)
     if out != "-":
-        click.echo(f"wrote {len(items)} paragraphs to {out}", err=True)
+        click.echo(f"wrote {len(items)} paragraphs to {printable(out)}", err=True)
 
 
 from findings import cli_analysis, cli_work  # noqa: E402  (register their commands on `main`)

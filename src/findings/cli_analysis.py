@@ -10,8 +10,8 @@ import json
 import click
 
 from findings import serialise
-from findings.cli_work import printable
 from findings.config import Settings
+from findings.display import printable
 
 
 def register(main: click.Group) -> None:

@@ -11,11 +11,7 @@ import json
 import click
 
 from findings.config import Settings
-
-
-def printable(text: str) -> str:
-    """A name or value as it may be echoed to a terminal: control characters escaped."""
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(text))
+from findings.display import printable
 
 
 def register(main: click.Group) -> None:
@@ -62,10 +58,10 @@ def register(main: click.Group) -> None:
         from findings.saved import collect as add
         from findings.store import Store
 
-        store = Store(Settings.load(index_dir).index_dir, create=False)
+        store = Store(Settings.load(index_dir).index_dir, create=False, upgrade=True)
         _, told = check_note(note)
         if told:
-            click.echo(told, err=True)
+            click.echo(printable(told), err=True)
         for paragraph_id in paragraph_ids:
             added = add(store, name, paragraph_id, note)
             verb = "added to" if added else "already in"
@@ -146,7 +142,7 @@ def load_saved_search(library, name: str):  # -> SearchRequest
     indexed = {r.meta.authority for r in library.store.reports() if r.meta.authority}
     request = SearchRequest.from_params(found.params, councils=indexed)
     for problem in request.problems:
-        click.echo(problem.replace("in the link", "in the saved search"), err=True)
+        click.echo(printable(problem.replace("in the link", "in the saved search")), err=True)
     if not request.query:
         raise QueryError(f"the saved search '{printable(found.name)}' has no words to search for")
     return request

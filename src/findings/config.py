@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from findings.budget import FileLimits
+
 INDEX_ENV = "FINDINGS_INDEX"
 MODEL_ENV = "FINDINGS_MODEL"
 DEFAULT_INDEX = "index"
@@ -42,12 +44,16 @@ class Settings:
     index_dir: Path
     model: str
     search: SearchTuning = field(default_factory=SearchTuning)
+    limits: FileLimits = field(default_factory=FileLimits)  # each file's time and memory budget
 
     @classmethod
-    def load(cls, index_dir: str | Path | None = None, model: str | None = None) -> Settings:
+    def load(
+        cls, index_dir: str | Path | None = None, model: str | None = None, limits: FileLimits | None = None
+    ) -> Settings:
         from findings.embedding import DEFAULT_MODEL
 
         return cls(
             index_dir=Path(index_dir or os.environ.get(INDEX_ENV) or DEFAULT_INDEX),
             model=model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL,
+            limits=limits or FileLimits(),
         )

@@ -1,4 +1,5 @@
-"""Files written whole or not at all, and files' content hashes: the one helper of each.
+"""Files written whole or not at all, files' content hashes, and telling a full disk: the one
+helper of each.
 
 `atomic_write` writes a temp file in the target's folder, fsyncs it, then renames it onto the
 target (or, with `overwrite=False`, links it there, which fails if something appeared
@@ -8,14 +9,20 @@ one.  The temp file is removed on any failure.
 
 from __future__ import annotations
 
+import errno
+import glob
 import hashlib
 import os
 import re
+import shutil
+import sqlite3
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 TEMP_SUFFIX = ".tmp"
+LOW_SPACE_BYTES = 1 << 20  # less free space than this, and a failed write is taken for a full disk
+_SQLITE_FULL, _SQLITE_IOERR = 13, 10
 
 
 class TargetExists(FileExistsError):
@@ -51,6 +58,18 @@ def atomic_write(
     finally:
         if os.path.lexists(tmp):
             tmp.unlink()
+
+
+def remove_stale_temps(folder: str | os.PathLike[str], names: tuple[str, ...]) -> int:
+    """Remove the temp files `atomic_write` left for these target names in `folder` when its
+    process was killed mid-write; only safe while no other process writes them (a writer holds
+    the folder's lock).  Returns how many were removed."""
+    removed = 0
+    for name in names:
+        for stale in Path(folder).glob(f".{glob.escape(name)}.*{TEMP_SUFFIX}"):
+            stale.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def _link_new(tmp: Path, target: Path) -> None:
@@ -101,3 +120,33 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def disk_is_full(exc: BaseException, folder: str | os.PathLike[str]) -> bool:
+    """True when `exc` (or what caused it) comes from the disk holding `folder` being full:
+    ENOSPC or EDQUOT, SQLite's "database or disk is full", or an I/O error while that disk has
+    (almost) no free space left (SQLite says only "disk I/O error" when it cannot even grow
+    its shared-memory file)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if isinstance(seen, sqlite3.Error):
+            code = getattr(seen, "sqlite_errorcode", 0) & 0xFF
+            if code == _SQLITE_FULL or "disk is full" in str(seen):
+                return True
+            if (code == _SQLITE_IOERR or "disk I/O error" in str(seen)) and free_bytes(folder) < LOW_SPACE_BYTES:
+                return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def free_bytes(folder: str | os.PathLike[str]) -> int:
+    """Free space on the disk holding `folder` (its nearest existing parent); large when unknown."""
+    path = Path(folder).absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    try:
+        return shutil.disk_usage(path).free
+    except OSError:
+        return 1 << 62

@@ -17,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -28,9 +29,10 @@ import numpy as np
 
 from findings.config import Settings
 from findings.errors import IngestLocked
-from findings.files import atomic_write
+from findings.files import atomic_write, disk_is_full, remove_stale_temps
 from findings.ingest import IngestSummary, embed_new, ingest_paths
-from findings.store import WINDOW_BITS, Snapshot, Store, StoreError
+from findings.store import WINDOW_BITS, DiskFull, Snapshot, Store, StoreError, no_report
+from findings.vectors import INDEX_FILE, MANIFEST_FILE
 
 if TYPE_CHECKING:
     from findings.embedding import Embedder
@@ -59,9 +61,15 @@ class VectorSync:
 
 
 class Library:
-    def __init__(self, settings: Settings, embed: bool = True, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self, settings: Settings, embed: bool = True, embedder: Embedder | None = None, create: bool = True,
+        upgrade: bool | None = None,
+    ) -> None:
+        """`create`: make the index when missing; `upgrade`: bring an older index up to date
+        (by default as `create`).  A command that only reads passes `create=False`, so it never
+        creates or changes an index."""
         self.settings = settings
-        self.store = Store(settings.index_dir)
+        self.store = Store(settings.index_dir, create=create, upgrade=upgrade)
         self.embed = embed
         self._embedder = embedder
         self._vectors: VectorIndex | None = None
@@ -84,7 +92,7 @@ class Library:
         """The reports and paragraph rowids as of now (cached until the store changes)."""
         version = self.store.version()
         cached = self._snapshot
-        if cached is None or cached.version != version:
+        if cached is None or cached.version != version or version.content < 0:  # < 0: counter lost
             cached = self._snapshot = self.store.snapshot()
         return cached
 
@@ -92,7 +100,7 @@ class Library:
         """The FAISS index for the current model, caught up with the store (in memory only)."""
         with self._lock:
             generation = self.store.generation
-            if self._vectors is None or self._vectors_generation != generation:
+            if self._vectors is None or self._vectors_generation != generation or generation < 0:
                 self._vectors, _ = self._caught_up(generation)
                 self._vectors_generation = generation
             return self._vectors
@@ -113,7 +121,7 @@ class Library:
             except VectorIndexError as exc:
                 logger.warning("%s Rebuilding it from the vectors stored in the database.", exc)
                 return self._rebuilt(), VectorSync(rebuilt=True)
-        if saved_generation == generation:
+        if saved_generation == generation >= 0:
             return index, VectorSync()
         if index is self._vectors:  # other threads may be searching it: change a copy
             index = index.copy()
@@ -154,7 +162,7 @@ class Library:
                     return self._rebuilt(), VectorSync(rebuilt=True)
         added = 0
         if new.size:
-            ids, matrix = self.store.paragraph_vectors(self.embedder.name, new.tolist())
+            ids, matrix = self.store.paragraph_vectors(self.embedder.name, new.tolist(), dim=index.dim)
             if ids.size:
                 index.add(ids, matrix)
                 added = int(ids.size)
@@ -164,7 +172,7 @@ class Library:
     def _rebuilt(self) -> VectorIndex:
         from findings.vectors import VectorIndex
 
-        ids, matrix = self.store.paragraph_vectors(self.embedder.name)
+        ids, matrix = self.store.paragraph_vectors(self.embedder.name, dim=self.embedder.dim)
         if matrix.size == 0:
             matrix = np.zeros((0, self.embedder.dim), dtype=np.float32)
         return VectorIndex.build(ids, matrix, model=self.embedder.name)
@@ -254,12 +262,15 @@ class Library:
         paths: Iterable[str | Path],
         progress: Callable[[Iterable[Path]], Iterator[Path]] | None = None,
         file_names: Mapping[str, str] | None = None,
+        follow_links: bool = False,
     ) -> IngestSummary:
         """Add or replace reports from files and folders; `file_names` maps a path to the name
-        the user knows the file by (an upload's own name)."""
-        with self._ingest_lock():
+        the user knows the file by (an upload's own name); symbolic links inside folders are
+        skipped unless `follow_links`."""
+        with self._writing():
             embedder = self.embedder if self.embed else None
-            summary = ingest_paths(paths, self.store, embedder, progress, file_names)
+            summary = ingest_paths(paths, self.store, embedder, progress, file_names, follow_links,
+                                   self.settings.limits)
             if self.embed and self.missing_vectors() == 0:
                 self._save_vectors()
             return summary
@@ -272,7 +283,7 @@ class Library:
     def tag_untagged(self) -> int:
         """Tag the paragraphs read before tagging existed (strength, area for improvement,
         context); returns how many."""
-        with self._ingest_lock():
+        with self._writing():
             return self._tag_untagged()
 
     def _tag_untagged(self) -> int:
@@ -280,14 +291,14 @@ class Library:
 
         count = 0
         while batch := self.store.untagged():
-            self.store.put_tags((rowid, tag_paragraph(text).label) for rowid, text in batch)
+            self.store.put_tags((rowid, tag_paragraph(text, reasons=False).label) for rowid, text in batch)
             count += len(batch)
         return count
 
     def reindex(self) -> int:
         """Embed every paragraph that has no vector for the current model; rebuild FAISS;
         tag paragraphs read before tagging existed."""
-        with self._ingest_lock():
+        with self._writing():
             self._tag_untagged()
             count = 0
             for report in self.store.reports():
@@ -300,20 +311,48 @@ class Library:
             return count
 
     def remove(self, report_id: str) -> None:
-        with self._ingest_lock():
-            if not self.store.remove_report(report_id):
-                raise StoreError(f"no report with id '{report_id}' (see `findings reports`)")
-            if self.embed and self.missing_vectors() == 0:
+        """Remove one report; StoreError when there is none with this id."""
+        if self.remove_reports([report_id]) != [report_id]:
+            raise StoreError(no_report(report_id))
+
+    def remove_reports(self, report_ids: Iterable[str]) -> list[str]:
+        """Remove the reports with these ids that exist, saving the vector index once; returns
+        those removed (the rest are unknown)."""
+        with self._writing():
+            removed = [report_id for report_id in report_ids if self.store.remove_report(report_id)]
+            if removed and self.embed and self.missing_vectors() == 0:
                 self._save_vectors()
+            return removed
 
     def correct(self, report_id: str, field: str, value: str) -> None:
         """A user's correction of a report's metadata (kept when the file is ingested again)."""
         self.store.correct(report_id, field, value)
 
     @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """What every change runs inside: the folder's ingest lock (two writers never
+        interleave), temp files of a writer killed mid-save cleared, and a full disk told as one
+        sentence (`DiskFull`)."""
+        folder = self.settings.index_dir
+        try:
+            with self._ingest_lock():
+                if removed := remove_stale_temps(folder, (INDEX_FILE, MANIFEST_FILE, STATE_FILE)):
+                    logger.info("removed %d temp files left by an interrupted save", removed)
+                yield
+        except (OSError, sqlite3.Error) as exc:
+            if disk_is_full(exc, folder):
+                raise DiskFull(folder) from exc
+            if isinstance(exc, PermissionError):
+                raise StoreError(
+                    f"the index folder {folder} cannot be written (permission denied); ask for access or give "
+                    "--index another folder"
+                ) from exc
+            raise
+
+    @contextmanager
     def _ingest_lock(self) -> Iterator[None]:
         path = self.settings.index_dir / LOCK_FILE
-        with open(path, "w") as handle:
+        with open(path, "a") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as exc:
@@ -327,10 +366,15 @@ class Library:
 
 
 def _read_state(folder: Path) -> dict:
+    """The state saved with the vector index; {} when missing or damaged (the index is then
+    rebuilt from the stored vectors)."""
     try:
-        return json.loads((folder / STATE_FILE).read_text())
+        state = json.loads((folder / STATE_FILE).read_text())
     except (OSError, ValueError):
         return {}
+    if not isinstance(state, dict) or not isinstance(state.get("generation"), int):
+        return {}
+    return state
 
 
 def _write_state(folder: Path, state: dict) -> None:

@@ -215,6 +215,14 @@ def migrate(store: Store) -> None:
         logger.info("index schema migrated: %s", migration.name)
 
 
+def pending(store: Store) -> list[str]:
+    """Names of the migrations this database lacks (none for one made by a newer version)."""
+    applied = _applied(store.db)
+    if len(applied) > len(MIGRATIONS) or not set(applied) <= {m.name for m in MIGRATIONS}:
+        return []  # `migrate` refuses it
+    return [m.name for m in MIGRATIONS if m.name not in applied]
+
+
 def _applied(db: sqlite3.Connection) -> list[str]:
     """Names of the migrations applied, oldest first."""
     exists = db.execute(

@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from findings.display import text_path
 from findings.files import sha256_file
 from findings.models import Paragraph, Report
 
@@ -43,7 +44,7 @@ class SourceFile:
 
 def source_file(report: Report) -> SourceFile:
     """The report's original file, if it is where it was and unchanged."""
-    path = Path(report.source)
+    path = text_path(report.source)  # the file, even when its name is not UTF-8
     if not path.is_file():
         return SourceFile(None, f"The file {report.file} is no longer at {path.parent}; it has moved or been deleted.")
     digest = report.content_hash.split("-", 1)[0]

@@ -1,11 +1,12 @@
 """Untrusted input kept at arm's length: parsing under limits, and upload file names.
 
-`read_pages_limited(path)` reads a PDF or Word file in a child process with a wall-clock time
-limit and an address-space limit (`RLIMIT_AS`), so one hostile or broken file cannot hang a
-batch or exhaust the machine; it returns the pages or raises `ReadError` with one sentence
-("parsing took longer than 120 s, ...", "parsing needed more than 2048 MB, ...").  Plain text
-and Markdown are read in-process: their reader is a decode and a few regular expressions over a
-file already capped at `MAX_FILE_BYTES`.
+`parse_limited(path, budget)` reads, screens, splits and describes a file (`findings.parse`) in
+a child process with a wall-clock time limit and an address-space limit (`RLIMIT_AS`) taken
+from the file's budget (`findings.budget`), so one hostile or broken file cannot hang a batch or
+exhaust the machine, however long its reading or its splitting takes; it returns the parsed file
+and charges the budget with the child's own time, or raises `ReadError` with one sentence.
+`read_pages_limited(path)` only reads a PDF or Word file so (plain text and Markdown in-process),
+under the fixed limits `TIMEOUT_S` and `MAX_MEMORY_MB`.
 
 The children are forked by one long-lived worker (`python -m findings.sandbox`, started on the
 first PDF) that has imported the readers once: PyMuPDF takes seconds to import, so each file
@@ -35,9 +36,14 @@ import threading
 import time
 import unicodedata
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import TYPE_CHECKING
 
 from findings.models import Page
 from findings.readers import ReadError, check_file, read_pages
+
+if TYPE_CHECKING:
+    from findings.budget import Budget
+    from findings.parse import Parsed
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +52,9 @@ MAX_MEMORY_MB = 2048  # on top of what the child holds before it opens the file
 SANDBOXED_SUFFIXES = (".pdf", ".docx")
 WORKER_GRACE_S = 30.0  # beyond the time limit, before the worker itself is deemed stuck
 _MB = 1024 * 1024
-_PRELOAD = ("findings.readers.pdf", "findings.readers.docx", "pymupdf", "docx")
+_PRELOAD = ("findings.readers.pdf", "findings.readers.docx", "pymupdf", "docx", "findings.parse",
+            "findings.split", "findings.metadata", "findings.tagging")
+PARSE_JOB = "findings.parse:parse_file"
 
 
 def read_pages_limited(
@@ -64,13 +72,39 @@ def read_pages_limited(
     return _read_in_child(path, timeout, max_mb)
 
 
+def parse_limited(path: str | Path, budget: Budget, name: str = "") -> Parsed:
+    """`findings.parse.parse_file(path, name)` in a child process, under what is left of the
+    file's budget; the child's time is charged to the budget.  Raises ReadError."""
+    from findings.parse import from_json
+
+    path = Path(path)
+    check_file(path)  # type and size, before any work
+    kind, value, elapsed = _run_in_child(path, budget.left, int(budget.memory_mb), PARSE_JOB, [name])
+    budget.charge(elapsed)
+    if kind == "data":
+        return from_json(value)
+    if kind == "timeout":
+        raise ReadError(budget.over_time())
+    if kind == "memory":
+        raise ReadError(budget.over_memory())
+    if kind == "signal":
+        raise ReadError(f"the reader crashed on this file ({value}); it is damaged or hostile")
+    raise ReadError(value)
+
+
+def _run_in_child(path: Path, timeout: float, max_mb: int, job: str, args: list | None = None) -> list:
+    """[kind, value, seconds the child took] of `job` ("module:function") run on `path`."""
+    request = {"path": str(path), "timeout": timeout, "max_mb": max_mb, "reader": job, "args": args or []}
+    with _worker_lock:
+        answer = _worker().ask(request, deadline=timeout + WORKER_GRACE_S)
+    return answer if len(answer) == 3 else [*answer, 0.0]  # the worker's own failure: no time known
+
+
 def _read_in_child(
     path: Path, timeout: float, max_mb: int, reader: str = "findings.readers:read_pages"
 ) -> list[Page]:
     """Run `reader` ("module:function", path -> pages) on `path` in a limited child."""
-    request = {"path": str(path), "timeout": timeout, "max_mb": max_mb, "reader": reader}
-    with _worker_lock:
-        kind, value = _worker().ask(request, deadline=timeout + WORKER_GRACE_S)
+    kind, value, _ = _run_in_child(path, timeout, max_mb, reader)
     if kind == "pages":
         return [Page(*row) for row in value]  # (number, text, printed label)
     if kind == "timeout":
@@ -155,14 +189,38 @@ def _serve() -> None:
             importlib.import_module(module)
         except ImportError:
             pass
+    _warm()
     for line in sys.stdin.buffer:
         answer = _fork_and_read(json.loads(line))
         answers.write(json.dumps(answer).encode("utf-8") + b"\n")
         answers.flush()
 
 
+def _warm() -> None:
+    """Load what splitting, metadata and tagging read once (tables, patterns, the tagging
+    model), so each child starts warm."""
+    try:
+        from findings.metadata import extract_metadata
+        from findings.split import split_pages
+        from findings.tagging import load_model
+
+        pages = [Page(1, "Blackpool Council\n\n1. Leaders know their services well and act on it.")]
+        split_pages(pages)
+        extract_metadata(pages, "warm.txt")
+        load_model()
+    except Exception as exc:  # noqa: BLE001 - warming is an optimisation, never a failure
+        logger.info("the reader worker did not warm up (%s)", exc)
+
+
 def _fork_and_read(request: dict) -> list:
-    """Fork a child to read one file; kill it when it overruns; its answer, or why not."""
+    """Fork a child to read one file; kill it when it overruns; its answer, or why not, and
+    the seconds it took."""
+    started = time.monotonic()
+    answer = _fork_and_wait(request)
+    return [*answer, time.monotonic() - started]
+
+
+def _fork_and_wait(request: dict) -> list:
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: writes its answer and exits, never returns
@@ -170,7 +228,7 @@ def _fork_and_read(request: dict) -> list:
         try:
             os.close(read_fd)
             with os.fdopen(write_fd, "wb") as sink:
-                sink.write(_child(request["path"], request["max_mb"], request["reader"]))
+                sink.write(_child(request["path"], request["max_mb"], request["reader"], request.get("args", [])))
         except BaseException:  # noqa: BLE001 - a child must never fall back into the loop
             code = 70
         os._exit(code)
@@ -200,8 +258,9 @@ def _fork_and_read(request: dict) -> list:
         return ["error", "the reader stopped on this file without an answer"]
 
 
-def _child(path: str, max_mb: int, reader: str) -> bytes:
-    """In the child: limit memory, read, answer ["pages", [[n, text], ...]] or a reason."""
+def _child(path: str, max_mb: int, reader: str, args: list) -> bytes:
+    """In the child: limit memory, run the job, answer ["pages", [[n, text, label], ...]] (a
+    reader) or ["data", {...}] (a job that returns JSON-ready data), or a reason."""
     import resource
 
     try:
@@ -211,8 +270,11 @@ def _child(path: str, max_mb: int, reader: str) -> bytes:
     _limit_address_space(max_mb)
     try:
         module, _, function = reader.partition(":")
-        pages = getattr(importlib.import_module(module), function)(Path(path))
-        payload = json.dumps(["pages", [[p.number, p.text, p.label] for p in pages]])
+        result = getattr(importlib.import_module(module), function)(Path(path), *args)
+        if isinstance(result, dict):
+            payload = json.dumps(["data", result])
+        else:
+            payload = json.dumps(["pages", [[p.number, p.text, p.label] for p in result]])
     except MemoryError:
         payload = json.dumps(["memory", ""])
     except ReadError as exc:

@@ -14,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -25,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from findings.migrations import MIGRATIONS, migrate
+from findings.files import disk_is_full
+from findings.migrations import MIGRATIONS, migrate, pending
 from findings.models import Paragraph, Report, ReportMeta
 from findings.store_saved import SavedWork, relink_collected
 
@@ -63,6 +66,31 @@ def text_hash(text: str) -> str:
 
 class StoreError(Exception):
     """A problem with the index folder that the user can fix; one sentence."""
+
+
+REQUIRED_TABLES = (
+    "meta", "reports", "paragraphs", "paragraphs_fts", "vectors", "corrections", "collections",
+    "collection_items", "saved_searches",
+)
+
+
+def _denied(folder: Path, verb: str) -> str:
+    return (f"the index folder {folder} cannot be {verb} (permission denied); ask for access or give --index "
+            "another folder")
+
+
+class DiskFull(StoreError):
+    """The disk holding the index filled up: whatever was being written was rolled back."""
+
+    def __init__(self, folder: str | Path) -> None:
+        super().__init__(
+            f"the disk holding {folder} is full: free space and run the command again; nothing already indexed "
+            "was lost"
+        )
+
+
+def no_report(report_id: str) -> str:
+    return f"no report with id '{report_id}' (see `findings reports`)"
 
 
 @dataclass(frozen=True)
@@ -108,22 +136,85 @@ class _Connection(sqlite3.Connection):
 class Store:
     """The database under an index folder.  Safe to share between threads: each thread gets
     its own connection (`db`), so one thread's transaction never sees or swallows another's
-    statements; WAL lets readers go on while an ingest writes."""
+    statements; WAL lets readers go on while an ingest writes.
 
-    def __init__(self, folder: str | Path, create: bool = True) -> None:
+    `create` makes the folder and database when missing, `upgrade` applies the migrations an
+    index from an earlier version lacks; a command that only reads passes neither, so it never
+    creates or changes an index: a missing, outdated or damaged one is one sentence.  What is
+    read is checked: a report, paragraph or vector row that is damaged is left out with a
+    warning naming its report (`damaged`), and the rest stays searchable."""
+
+    def __init__(self, folder: str | Path, create: bool = True, upgrade: bool | None = None) -> None:
         self.folder = Path(folder)
         self.path = self.folder / DB_NAME
-        if not self.path.exists() and not create:
-            raise StoreError(f"no index at {self.folder}: run `findings ingest PATH` first")
-        self.folder.mkdir(parents=True, exist_ok=True)
+        upgrade = create if upgrade is None else upgrade
+        self.damaged: dict[str, str] = {}  # report id -> what is damaged (warned once each)
+        self._warned: set[str] = set()
+        self._check_folder(create)
         self._local = threading.local()
         self._connections: weakref.WeakSet[_Connection] = weakref.WeakSet()
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
+            if not upgrade and (missing := pending(self)):
+                raise StoreError(
+                    f"the index at {self.folder} was made by an earlier version of findings (it lacks "
+                    f"{missing[0]}); run `findings reindex --index {self.folder}` once to bring it up to date"
+                )
             migrate(self)
+            self._check_schema()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"the index database {self.path} cannot be opened ({exc})") from exc
+            self.close()
+            raise self._open_error(exc) from exc
+        except StoreError:
+            self.close()
+            raise
         self.saved = SavedWork(self)  # collections and saved searches
+
+    def _check_folder(self, create: bool) -> None:
+        try:
+            if self.folder.exists() and not self.folder.is_dir():
+                raise StoreError(f"the index folder {self.folder} is a file, not a folder; give --index a folder")
+            if not self.path.exists():
+                if not create:
+                    raise StoreError(f"no index at {self.folder}: run `findings ingest PATH` first")
+                self.folder.mkdir(parents=True, exist_ok=True)
+        except PermissionError as exc:
+            raise StoreError(_denied(self.folder, "read" if self.folder.exists() else "made")) from exc
+        except OSError as exc:
+            if disk_is_full(exc, self.folder):
+                raise DiskFull(self.folder) from exc
+            raise StoreError(f"the index folder {self.folder} cannot be made ({exc.strerror or exc})") from exc
+
+    def _open_error(self, exc: sqlite3.DatabaseError) -> StoreError:
+        """One sentence for a database that would not open: a full disk, no permission, or damage."""
+        if disk_is_full(exc, self.folder):
+            return DiskFull(self.folder)
+        try:
+            os.listdir(self.folder)
+            with open(self.path, "rb"):
+                pass
+        except PermissionError:
+            return StoreError(_denied(self.folder, "read"))
+        except OSError:
+            pass
+        if not os.access(self.folder, os.W_OK) or not os.access(self.path, os.W_OK):
+            return StoreError(_denied(self.folder, "written"))
+        return StoreError(f"the index database {self.path} cannot be opened ({exc})")
+
+    def _check_schema(self) -> None:
+        tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        for table in REQUIRED_TABLES:
+            if table not in tables:
+                raise StoreError(
+                    f"the index database {self.path} is damaged (its table {table} is missing); move the "
+                    f"folder aside and ingest the reports again"
+                )
+
+    def _warn(self, key: str, message: str) -> None:
+        """Log a damaged row once per store (each search reads it again)."""
+        if key not in self._warned:
+            self._warned.add(key)
+            logger.warning("%s", message)
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -148,26 +239,61 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
-        self.db.execute("BEGIN IMMEDIATE")
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error (a failed COMMIT too); a full
+        disk is `DiskFull`, one sentence."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+                self.db.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+        except sqlite3.Error as exc:
+            if disk_is_full(exc, self.folder):
+                raise DiskFull(self.folder) from exc
+            raise
+
+    def _rollback(self) -> None:
+        """Roll back what is open; SQLite may have done so itself (a full disk), and a failed
+        rollback must not hide the error that caused it."""
+        if self.db.in_transaction:
+            try:
+                self.db.execute("ROLLBACK")
+            except sqlite3.Error as exc:
+                logger.info("rollback failed after an error (%s)", exc)
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN ... COMMIT around reads that must see one state of the database; takes no
+        write lock, so it never waits for an ingest and never writes."""
+        self.db.execute("BEGIN")
         try:
             yield self.db
-        except BaseException:
-            if self.db.in_transaction:  # SQLite may have rolled back already (a full disk)
-                self.db.execute("ROLLBACK")
-            raise
-        else:
-            self.db.execute("COMMIT")
+        finally:
+            if self.db.in_transaction:
+                self.db.execute("COMMIT")
 
     # --- versions ---------------------------------------------------------------------------
 
     def _counter(self, key: str) -> int:
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-        return int(row["value"]) if row else 0
+        return self._checked_counter(key, row["value"] if row else None)
+
+    def _checked_counter(self, key: str, value: object) -> int:
+        """A change counter, or -1 (with a warning, once) when it is missing or damaged: then
+        every reader checks the vector index against the store each time, and the next change
+        writes a new counter."""
+        try:
+            return int(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            self._warn(f"meta:{key}", f"the index database {self.path} has lost its change counter '{key}'; "
+                       "searches check the vector index against it each time until the next ingest repairs it")
+            return -1
 
     @property
     def generation(self) -> int:
-        """Moves on with every change to paragraphs or vectors."""
+        """Moves on with every change to paragraphs or vectors (-1: unknown, see `_counter`)."""
         return self._counter("generation")
 
     @property
@@ -182,10 +308,22 @@ class Store:
                 "SELECT key, value FROM meta WHERE key IN ('generation', 'metadata_generation')"
             )
         }
-        return Version(int(rows.get("generation", 0)), int(rows.get("metadata_generation", 0)))
+        return Version(
+            self._checked_counter("generation", rows.get("generation")),
+            self._checked_counter("metadata_generation", rows.get("metadata_generation")),
+        )
 
     def _bump(self, key: str = "generation") -> None:
-        self.db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key=?", (key,))
+        """Move a counter on (inside a write transaction); a lost or damaged one is written
+        afresh with a value no saved vector index can hold (milliseconds since 1970)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        try:
+            value = int(row["value"]) + 1 if row else None
+        except (TypeError, ValueError):
+            value = None
+        if value is None:
+            value = int(time.time() * 1000)
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, str(value)))
 
     @property
     def schema_version(self) -> int:
@@ -199,6 +337,13 @@ class Store:
             "SELECT id, content_hash FROM reports WHERE source=?", (source,)
         ).fetchone()
         return (row["id"], row["content_hash"]) if row else None
+
+    def report_with_content(self, sha256: str) -> tuple[str, str] | None:
+        """(report id, source) of a report stored from a file with these bytes, if any."""
+        row = self.db.execute(
+            "SELECT id, source FROM reports WHERE substr(content_hash, 1, 64) = ? ORDER BY id LIMIT 1", (sha256,)
+        ).fetchone()
+        return (row["id"], row["source"]) if row else None
 
     def report_ids(self) -> set[str]:
         return {row["id"] for row in self.db.execute("SELECT id FROM reports")}
@@ -227,13 +372,13 @@ class Store:
             db.execute(
                 "INSERT INTO reports (id, source, content_hash, authority, report_type, title,"
                 " inspection_start, inspection_end, published, lead_inspector, judgements, pages,"
-                " ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " ingested_at, file_name) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     report.id, report.source, report.content_hash, meta.authority,
                     meta.report_type, meta.title, _iso(meta.inspection_start),
                     _iso(meta.inspection_end), _iso(meta.published), meta.lead_inspector,
                     json.dumps(meta.judgements, sort_keys=True), report.pages,
-                    datetime.now(UTC).isoformat(timespec="seconds"),
+                    datetime.now(UTC).isoformat(timespec="seconds"), report.file_name or None,
                 ),
             )
             db.executemany(
@@ -271,7 +416,7 @@ class Store:
             raise StoreError(f"'{field}' cannot be corrected; use one of {fields} or judgement.KEY")
         with self.transaction() as db:
             if not db.execute("SELECT 1 FROM reports WHERE id=?", (report_id,)).fetchone():
-                raise StoreError(f"no report with id '{report_id}' (see `findings reports`)")
+                raise StoreError(no_report(report_id))
             db.execute(
                 "INSERT OR REPLACE INTO corrections (report_id, field, value) VALUES (?,?,?)",
                 (report_id, field, value),
@@ -288,11 +433,22 @@ class Store:
         for row in self.db.execute("SELECT report_id, field, value FROM corrections"):
             corrections.setdefault(row["report_id"], {})[row["field"]] = row["value"]
         wanted = set(ids) if ids is not None else None
-        return [
-            _report(row, corrections.get(row["id"], {}))
-            for row in rows
-            if wanted is None or row["id"] in wanted
-        ]
+        found = []
+        for row in rows:
+            if wanted is not None and row["id"] not in wanted:
+                continue
+            try:
+                found.append(_report(row, corrections.get(row["id"], {})))
+            except DamagedRow as exc:
+                self._damaged(str(row["id"]), str(exc))
+        return found
+
+    def _damaged(self, report_id: str, what: str, left_out: str = "it is left out") -> None:
+        self.damaged.setdefault(report_id, what)
+        repair = (f"run `findings reindex --index {self.folder}`" if "vector" in what else
+                  f"remove it with `findings remove {report_id}` and ingest its file again")
+        self._warn(f"report:{report_id}:{what}",
+                   f"report {report_id} is damaged in the index ({what}): {left_out}; {repair}")
 
     def report(self, report_id: str) -> Report | None:
         found = self.reports([report_id])
@@ -300,10 +456,11 @@ class Store:
 
     def snapshot(self) -> Snapshot:
         """The reports and the paragraph rowids, read in one transaction."""
-        with self.transaction():
+        with self.reading():
             version = self.version()
             reports = {r.id: r for r in self.reports()}
-            rows = self.db.execute("SELECT rowid, boilerplate FROM paragraphs").fetchall()
+            rows = self.db.execute("SELECT rowid, boilerplate, report_id FROM paragraphs").fetchall()
+        rows = [r for r in rows if r[2] in reports]  # not the paragraphs of a damaged report
         rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         plain = np.fromiter((r[0] for r in rows if not r[1]), dtype=np.int64)
         return Snapshot(version, reports, rowids, plain)
@@ -320,16 +477,27 @@ class Store:
             f"SELECT {self._PARAGRAPH_COLUMNS} FROM paragraphs WHERE report_id=? ORDER BY position",
             (report_id,),
         ).fetchall()
-        return [_paragraph(row) for row in rows]
+        return self._paragraphs(rows)
+
+    def _paragraphs(self, rows: Iterable[sqlite3.Row]) -> list[Paragraph]:
+        """The paragraphs of these rows, leaving out (with a warning) any that is damaged."""
+        found = []
+        for row in rows:
+            try:
+                found.append(_paragraph(row))
+            except DamagedRow as exc:
+                self._damaged(str(row["report_id"]), str(exc), "that paragraph is left out")
+        return found
 
     def paragraphs_by_rowid(self, rowids: Sequence[int]) -> dict[int, Paragraph]:
         found: dict[int, Paragraph] = {}
         for chunk in _chunks([int(r) for r in rowids], 500):
             marks = ",".join("?" * len(chunk))
-            for row in self.db.execute(
+            rows = self.db.execute(
                 f"SELECT {self._PARAGRAPH_COLUMNS} FROM paragraphs WHERE rowid IN ({marks})", chunk
-            ):
-                found[row["rowid"]] = _paragraph(row)
+            ).fetchall()
+            for row in rows:
+                found.update((row["rowid"], p) for p in self._paragraphs([row]))
         return found
 
     def rowid_of(self, paragraph_id: str) -> int | None:
@@ -340,7 +508,8 @@ class Store:
         row = self.db.execute(
             f"SELECT {self._PARAGRAPH_COLUMNS} FROM paragraphs WHERE id=?", (paragraph_id,)
         ).fetchone()
-        return _paragraph(row) if row else None
+        found = self._paragraphs([row] if row else [])
+        return found[0] if found else None
 
     def paragraphs_numbered(self, report_id: str, number: int) -> list[Paragraph]:
         """A report's paragraphs with this printed number (usually one), in reading order."""
@@ -348,7 +517,7 @@ class Store:
             f"SELECT {self._PARAGRAPH_COLUMNS} FROM paragraphs WHERE report_id=? AND number=?"
             " ORDER BY position", (report_id, number),
         ).fetchall()
-        return [_paragraph(row) for row in rows]
+        return self._paragraphs(rows)
 
     def paragraphs_starting(self, report_id: str, prefix: str) -> list[Paragraph]:
         """A report's paragraphs whose text starts with `prefix`, in reading order."""
@@ -356,7 +525,7 @@ class Store:
             f"SELECT {self._PARAGRAPH_COLUMNS} FROM paragraphs WHERE report_id=?"
             " AND substr(text, 1, ?) = ? ORDER BY position", (report_id, len(prefix), prefix),
         ).fetchall()
-        return [_paragraph(row) for row in rows]
+        return self._paragraphs(rows)
 
     def paragraph_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM paragraphs").fetchone()[0]
@@ -411,13 +580,16 @@ class Store:
     # --- vectors ----------------------------------------------------------------------------
 
     def cached_hashes(self, model: str, hashes: Iterable[str]) -> set[str]:
+        """The hashes among `hashes` whose vectors are stored whole (a damaged one is embedded
+        again, and replaced, by the next ingest or reindex)."""
         found: set[str] = set()
         for chunk in _chunks(sorted(set(hashes)), 500):
             marks = ",".join("?" * len(chunk))
             found.update(
                 row[0]
                 for row in self.db.execute(
-                    f"SELECT DISTINCT text_hash FROM vectors WHERE model=? AND text_hash IN ({marks})",
+                    f"SELECT text_hash FROM vectors WHERE model=? AND text_hash IN ({marks})"
+                    " GROUP BY text_hash HAVING MIN(length(vector) = dim * 4 AND dim > 0)",
                     [model, *chunk],
                 )
             )
@@ -434,12 +606,14 @@ class Store:
         return np.sort(ids)
 
     def paragraph_vectors(
-        self, model: str, rowids: Sequence[int] | None = None
+        self, model: str, rowids: Sequence[int] | None = None, dim: int | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """(vector ids, vectors): one row per window and clause of the stored paragraphs (all,
-        or those of `rowids`).  `paragraph_rowid(id)` gives back the paragraph's rowid."""
+        or those of `rowids`).  `paragraph_rowid(id)` gives back the paragraph's rowid.  A
+        vector that is not `dim` (else its row's own dim) floats long is left out, with a
+        warning naming its report."""
         sql = (
-            "SELECT p.rowid, v.window, v.dim, v.vector FROM paragraphs p JOIN vectors v"
+            "SELECT p.rowid, v.window, v.dim, v.vector, p.report_id FROM paragraphs p JOIN vectors v"
             " ON v.text_hash = p.text_hash AND v.model = ? AND v.window < ?"
         )
         if rowids is None:
@@ -452,17 +626,33 @@ class Store:
                     sql + f" WHERE p.rowid IN ({marks}) ORDER BY p.rowid, v.window",
                     [model, 1 << WINDOW_BITS, *chunk],
                 ).fetchall()
+        rows = self._whole_vectors(rows, dim)
         if not rows:
-            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+            return np.zeros(0, dtype=np.int64), np.zeros((0, dim or 0), dtype=np.float32)
         ids = np.fromiter(((r[0] << WINDOW_BITS) | r[1] for r in rows), dtype=np.int64, count=len(rows))
         matrix = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float32).reshape(len(rows), rows[0][2])
         return ids, matrix
 
+    def _whole_vectors(self, rows: list[sqlite3.Row], dim: int | None) -> list[sqlite3.Row]:
+        """The rows whose vector is a whole `dim`-float vector (`dim` None: the first row's)."""
+        if dim is None and rows:
+            dim = rows[0][2] if isinstance(rows[0][2], int) else None
+        whole = []
+        for row in rows:
+            if isinstance(row[3], bytes) and row[2] == dim and len(row[3]) == 4 * dim:
+                whole.append(row)
+            else:
+                size = len(row[3]) if isinstance(row[3], bytes) else 0
+                self._damaged(str(row[4]), f"a stored vector is {size} bytes, not {4 * (dim or 0)}",
+                              "that paragraph is left out of meaning search")
+        return whole
+
     def paragraph_vector(self, rowid: int, model: str, window: int = 0) -> np.ndarray | None:
-        """One stored vector of a paragraph (window 0: the whole paragraph), if any."""
+        """One stored vector of a paragraph (window 0: the whole paragraph), if any and whole."""
         row = self.db.execute(
             "SELECT v.vector FROM paragraphs p JOIN vectors v"
-            " ON v.text_hash = p.text_hash AND v.model = ? AND v.window = ? WHERE p.rowid = ?",
+            " ON v.text_hash = p.text_hash AND v.model = ? AND v.window = ? WHERE p.rowid = ?"
+            " AND length(v.vector) = v.dim * 4",
             (model, window, rowid),
         ).fetchone()
         return np.frombuffer(row[0], dtype=np.float32).copy() if row else None
@@ -509,10 +699,37 @@ def _date(value: str | None) -> date | None:
         return None
 
 
+class DamagedRow(ValueError):
+    """A row whose values are not what findings wrote (edited by hand, or a damaged page)."""
+
+
+def _checked(row: sqlite3.Row, column: str, kind: type, optional: bool = False, what: str = "its"):
+    value = row[column]
+    if (value is None and optional) or (isinstance(value, kind) and not isinstance(value, bool)):
+        return value
+    raise DamagedRow(f"{what} {column} is not readable")
+
+
 def _report(row: sqlite3.Row, corrections: dict[str, str]) -> Report:
-    judgements = json.loads(row["judgements"])
+    """The report of a row, or DamagedRow naming the value that cannot be read."""
+    for column in ("id", "source", "content_hash", "report_type", "title"):
+        _checked(row, column, str)
+    for column in ("authority", "lead_inspector", "url", "file_name", "inspection_start", "inspection_end",
+                   "published"):
+        _checked(row, column, str, optional=True)
+    _checked(row, "pages", int)
+    try:
+        judgements = json.loads(row["judgements"])
+    except (TypeError, ValueError):
+        judgements = None
+    if not isinstance(judgements, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in judgements.items()
+    ):
+        raise DamagedRow("its judgements are not readable")
     fields = {field: row[field] for field in CORRECTABLE_FIELDS}
     for field, value in corrections.items():
+        if not isinstance(value, str):
+            continue  # a damaged correction: the value as read from the file stands
         if field.startswith("judgement."):
             judgements[field.removeprefix("judgement.")] = value
         else:
@@ -534,7 +751,18 @@ def _report(row: sqlite3.Row, corrections: dict[str, str]) -> Report:
     )
 
 
+_PARAGRAPH_TYPES: tuple[tuple[str, type, bool], ...] = (
+    ("key", str, False), ("number", int, True), ("kind", str, False), ("section", str, False),
+    ("page", int, True), ("position", int, False), ("text", str, False), ("boilerplate", int, False),
+    ("number_inferred", int, False), ("page_label", str, True), ("heading", str, False), ("ordinal", int, False),
+)
+
+
 def _paragraph(row: sqlite3.Row) -> Paragraph:
+    """The paragraph of a row, or DamagedRow naming the paragraph and the value."""
+    key = row["key"] if isinstance(row["key"], str) else f"at rowid {row['rowid']}"
+    for column, kind, optional in _PARAGRAPH_TYPES:
+        _checked(row, column, kind, optional, what=f"paragraph {key}: its")
     return Paragraph(
         report_id=row["report_id"], key=row["key"], number=row["number"], kind=row["kind"],
         section=row["section"], page=row["page"], position=row["position"], text=row["text"],

@@ -140,11 +140,11 @@ class TagModel:
         total = sum(exps)
         return [e / total for e in exps]
 
-    def tag(self, text: str) -> Tag:
+    def tag(self, text: str, reasons: bool = True) -> Tag:
         vector, spans = self.vector(text)
         probs = self.probabilities(vector)
         k = max(range(len(probs)), key=probs.__getitem__)
-        return Tag(self.labels[k], probs[k], self._reasons(text, vector, spans, k))
+        return Tag(self.labels[k], probs[k], self._reasons(text, vector, spans, k) if reasons else ())
 
     def _reasons(
         self, text: str, vector: dict[int, float], spans: dict[int, list[tuple[int, int]]], k: int
@@ -189,13 +189,13 @@ def load_model() -> TagModel:
     return model
 
 
-def tag_sentence(text: str) -> Tag:
+def tag_sentence(text: str, reasons: bool = True) -> Tag:
     """Strength, weakness (area for improvement) or context for one sentence, with the words
-    that decided it."""
-    return load_model().tag(text)
+    that decided it (left out with `reasons=False`, which is faster: ingest tags that way)."""
+    return load_model().tag(text, reasons)
 
 
-def tag_paragraph(text: str) -> Tag:
+def tag_paragraph(text: str, reasons: bool = True) -> Tag:
     """One tag for a paragraph, from its sentences.
 
     The rule: a paragraph is a weakness if any of its sentences is a weakness with confidence
@@ -207,7 +207,7 @@ def tag_paragraph(text: str) -> Tag:
     mixed sentence is labelled a weakness; a paragraph with a single judging sentence among
     facts is a finding, not background.
     """
-    tags = [tag_sentence(sentence) for sentence in split_sentences(text)] or [tag_sentence(text)]
+    tags = [tag_sentence(sentence, reasons) for sentence in split_sentences(text)] or [tag_sentence(text, reasons)]
     for label in ("weakness", "strength"):
         floor = PARAGRAPH_WEAKNESS_CONFIDENCE if label == "weakness" else 0.0
         candidates = [t for t in tags if t.label == label and t.confidence >= floor]

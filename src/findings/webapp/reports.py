@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from findings.files import sha256_bytes, sha256_file
+from findings.files import disk_is_full, sha256_bytes, sha256_file
 from findings.models import Report
 from findings.readers import MAX_FILE_BYTES, SUPPORTED_SUFFIXES
 from findings.sandbox import safe_upload_name, write_upload
+from findings.store import DiskFull
 from findings.vocabulary import GRADE_SCORES, JUDGEMENT_KEYS, judgement_label
 from findings.webapp.views import report_type_label
 
@@ -132,6 +133,7 @@ class UploadOutcome:
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # already indexed from another file
 
 
 def ingest_uploads(
@@ -152,7 +154,12 @@ def ingest_uploads(
         if len(data) > MAX_FILE_BYTES:
             outcome.failed.append((name, f"over the {UPLOAD_LIMIT_MB} MB limit"))
             continue
-        path = save_upload(index_dir / UPLOADS_DIR, name, data)
+        try:
+            path = save_upload(index_dir / UPLOADS_DIR, name, data)
+        except OSError as exc:
+            if disk_is_full(exc, index_dir):
+                raise DiskFull(index_dir) from exc
+            raise
         paths.append(path)
         shown[str(path)] = name
     if paths:
@@ -162,7 +169,8 @@ def ingest_uploads(
         outcome.unchanged = [shown.get(p, p) for p in summary.unchanged]
         outcome.failed += [(shown.get(p, p), reason) for p, reason in summary.failed]
         outcome.warnings = [(shown.get(p, p), warning) for p, warning in summary.warnings]
-        for path, _ in summary.failed:
+        outcome.duplicates = [(shown.get(p, p), reason) for p, reason in summary.duplicates]
+        for path, _ in summary.failed + summary.duplicates:
             Path(path).unlink(missing_ok=True)  # keep uploads/ to files that are indexed
     if outcome.failed and not outcome.summary_line:
         outcome.summary_line = f"0 added, {len(outcome.failed)} failed"
@@ -174,4 +182,5 @@ def outcome_messages(outcome: UploadOutcome) -> list[tuple[str, str]]:
     lines = [("warning" if outcome.failed else "success", f"Ingest: {outcome.summary_line}.")]
     lines += [("error", f"{name}: {reason}") for name, reason in outcome.failed]
     lines += [("warning", f"{name}: {warning}") for name, warning in outcome.warnings]
+    lines += [("info", f"{name}: {reason}") for name, reason in outcome.duplicates]
     return lines

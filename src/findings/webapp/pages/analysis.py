@@ -11,11 +11,11 @@ from findings.analysis.compare import MAX_COUNCILS, compare
 from findings.analysis.followup import follow_up_paragraph
 from findings.analysis.trends import GROUPINGS, trend
 from findings.errors import USER_ERRORS
-from findings.export import md_escape
 from findings.library import Library
 from findings.models import Hit
 from findings.vocabulary import EXPORT_FORMATS, TAG_LABELS
 from findings.webapp import views as wa
+from findings.webapp.pages.common import md
 
 GROUP_LABELS = {"year": "Year", "type": "Report type", "grade": "Overall grade"}
 
@@ -33,13 +33,13 @@ def follow_up_panel(library: Library, hit: Hit) -> None:
         try:
             found = follow_up_paragraph(library, hit.paragraph.id)
         except USER_ERRORS as exc:
-            st.info(md_escape(str(exc)))
+            st.info(md(str(exc)))
             return
         if not found.later:
             st.caption("The council's later reports say nothing close to this.")
         for step in found.later:
-            st.markdown(f"**{md_escape(step.report.meta.when.strftime('%B %Y'))}** · "
-                        f"{md_escape(wa.report_type_label(step.report.meta.report_type))}")
+            st.markdown(f"**{md(step.report.meta.when.strftime('%B %Y'))}** · "
+                        f"{md(wa.report_type_label(step.report.meta.report_type))}")
             for finding in step.findings:
                 st.html(tag_html(finding.tag.label, finding.tag.reasons)
                         + wa.card_html(wa.card_from_hit(finding.hit, hit.paragraph.text)))
@@ -56,7 +56,7 @@ def trend_panel(library: Library) -> None:
     try:
         found = trend(library, theme, by)
     except USER_ERRORS as exc:
-        st.info(md_escape(str(exc)))
+        st.info(md(str(exc)))
         return
     frame = pd.DataFrame([
         {GROUP_LABELS[by]: r.group, "reports": r.reports, "with a strong match": r.matching,
@@ -100,7 +100,7 @@ def compare_page(library: Library) -> None:
     try:
         found = compare(library, chosen, theme, neighbours_of)
     except USER_ERRORS as exc:
-        st.warning(md_escape(str(exc)))
+        st.warning(md(str(exc)))
         return
     for column, council in zip(st.columns(len(found.columns)), found.columns, strict=True):
         column.subheader(council.council)

@@ -11,7 +11,7 @@ from findings.library import Library
 from findings.saved import check_name, check_note, entries
 from findings.vocabulary import EXPORT_FORMATS
 from findings.webapp import views as wa
-from findings.webapp.pages.common import CURRENT_COLLECTION, current_collection, say, show_messages
+from findings.webapp.pages.common import CURRENT_COLLECTION, current_collection, md, say, show_messages
 
 
 def page(library: Library) -> str:
@@ -21,9 +21,9 @@ def page(library: Library) -> str:
     chooser(library, name)
     name = current_collection(library)
     collection = entries(library.store, name)
-    st.subheader(f"{name} · {len(collection)} paragraphs")
+    st.subheader(f"{md(name)} · {len(collection)} paragraphs")
     if not collection:
-        st.info(f"“{name}” is empty: use “Add to “{name}”” on a search result.")
+        st.info(f"“{md(name)}” is empty: use “Add to “{md(name)}”” on a search result.")
     for i, entry in enumerate(collection):
         item_row(library, name, collection, i, entry)
     if collection:
@@ -35,15 +35,22 @@ def page(library: Library) -> str:
 def chooser(library: Library, name: str) -> None:
     names = [c.name for c in library.store.saved.collections()]
     row = st.columns([3, 2], vertical_alignment="bottom")
-    chosen = row[0].selectbox("Collection", names, index=names.index(name), key="collection_choice")
-    if chosen != name:
-        st.session_state[CURRENT_COLLECTION] = chosen
-        st.rerun()
+    # The current collection decides what the box shows (a new or renamed collection becomes
+    # current); choosing in the box makes that one current, in its callback.
+    st.session_state[CHOICE] = name
+    row[0].selectbox("Collection", names, key=CHOICE, on_change=_choose)
     with row[1].popover("New collection", icon=":material/add:"):
         new = st.text_input("Name of the new collection", key="new_collection", max_chars=200)
         if st.button("Create", key="create_collection", disabled=not new.strip()):
             _create(library, new)
     show_messages("create_collection")
+
+
+CHOICE = "collection_choice"
+
+
+def _choose() -> None:
+    st.session_state[CURRENT_COLLECTION] = st.session_state[CHOICE]
 
 
 def _create(library: Library, name: str) -> None:
@@ -107,7 +114,7 @@ def export_panel(name: str, collection) -> None:
         try:
             data = wa.export_file(collection, fmt, title=name, group_by=grouping)
         except (*USER_ERRORS, ValueError) as exc:
-            column.error(f"{spec.label}: {exc}")
+            column.error(f"{spec.label}: {md(exc)}")
             continue
         column.download_button(spec.label, data, file_name=wa.export_file_name(name, fmt), mime=spec.mime,
                                key=f"export:{fmt}", on_click="ignore", icon=":material/download:")
@@ -126,13 +133,13 @@ def manage(library: Library, name: str, size: int) -> None:
         st.divider()
         confirm_key = f"confirm_delete:{name}"
         if not st.session_state.get(confirm_key):
-            st.button(f"Delete “{name}”…", key="delete_ask", on_click=st.session_state.__setitem__,
+            st.button(f"Delete “{md(name)}”…", key="delete_ask", on_click=st.session_state.__setitem__,
                       args=(confirm_key, True))
         else:
-            st.warning(f"Delete “{name}” and the {size} paragraphs collected in it, with their notes? "
+            st.warning(f"Delete “{md(name)}” and the {size} paragraphs collected in it, with their notes? "
                        "The reports stay in the index.")
             yes, no = st.columns(2)
-            if yes.button(f"Yes, delete “{name}”", key="delete_go", type="primary"):
+            if yes.button(f"Yes, delete “{md(name)}”", key="delete_go", type="primary"):
                 library.store.saved.delete_collection(name)
                 st.session_state.pop(CURRENT_COLLECTION, None)
                 st.session_state[confirm_key] = False

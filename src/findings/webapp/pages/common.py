@@ -57,6 +57,14 @@ def current_collection(library: Library) -> str:
     return default
 
 
+def md(value: object) -> str:
+    """A name or value as literal text inside Streamlit Markdown (messages, captions, widget
+    labels): no emphasis, links, HTML, headings, lists or formulas ($), whatever it holds."""
+    from findings.export import md_escape
+
+    return md_escape(str(value)).replace("$", "\\$")
+
+
 def say(key: str, kind: str, text: str) -> None:
     """Keep a message for the control `key`, to be shown beside it after the rerun."""
     st.session_state.setdefault("messages", {})[key] = (kind, text)
@@ -64,9 +72,7 @@ def say(key: str, kind: str, text: str) -> None:
 
 def show_messages(key: str, container=None) -> None:
     """Show (once) the messages kept for the control `key`, where the caller draws them."""
-    from findings.export import md_escape
-
     kept = st.session_state.get("messages", {}).pop(key, None)
     if kept:
         kind, text = kept
-        getattr(container or st, kind)(md_escape(text))  # names in it are text, never Markdown
+        getattr(container or st, kind)(md(text))  # names in it are text, never Markdown

@@ -8,19 +8,18 @@ import pandas as pd
 import streamlit as st
 
 from findings.errors import USER_ERRORS
-from findings.export import md_escape
 from findings.library import Library
 from findings.serialise import report_line
 from findings.webapp import reports as rp
 from findings.webapp import views as wa
 from findings.webapp.pages.analysis import trend_panel
-from findings.webapp.pages.common import say, show_messages
+from findings.webapp.pages.common import md, say, show_messages
 
 
 def page(library: Library) -> None:
     st.title("Reports")
     reports = list(library.snapshot().reports.values())
-    st.caption(f"{len(reports)} reports indexed in {library.settings.index_dir}.")
+    st.caption(f"{len(reports)} reports indexed in {md(library.settings.index_dir)}.")
     if reports:
         st.dataframe(pd.DataFrame(rp.collection_rows(reports)), hide_index=True, width="stretch")
     history_chart(reports)
@@ -37,7 +36,7 @@ def history_chart(reports) -> None:
     council = st.selectbox("Council", councils, key="history_council")
     rows = rp.judgement_history(reports, council)
     if not rows:
-        st.caption(f"No dated judgements for {md_escape(council)}.")
+        st.caption(f"No dated judgements for {md(council)}.")
         return
     st.altair_chart(rp.history_chart(rows), width="stretch")
 
@@ -79,9 +78,9 @@ def remove_form(library: Library, reports) -> None:
                           placeholder="Choose the report to remove")
     if chosen is None:
         return
-    st.warning(f"Remove {ids[chosen]}? Its paragraphs leave search; paragraphs you collected from it stay "
+    st.warning(f"Remove {md(ids[chosen])}? Its paragraphs leave search; paragraphs you collected from it stay "
                "in their collections, shown as removed from the index.")
-    st.button(f"Yes, remove {chosen}", key="remove_go", type="primary", on_click=_remove, args=(library, chosen))
+    st.button(f"Yes, remove {md(chosen)}", key="remove_go", type="primary", on_click=_remove, args=(library, chosen))
 
 
 def _remove(library: Library, report_id: str) -> None:

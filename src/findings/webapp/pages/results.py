@@ -16,7 +16,7 @@ from findings.results import Result
 from findings.saved import collect
 from findings.webapp import views as wa
 from findings.webapp.pages.analysis import follow_up_panel
-from findings.webapp.pages.common import current_collection, run_similar, say, show_messages
+from findings.webapp.pages.common import current_collection, md, run_similar, say, show_messages
 
 
 def cards(library: Library, shown: list[Result], query: str, first_rank: int = 1) -> None:
@@ -54,9 +54,10 @@ def card(library: Library, hit: Hit, query: str, rank: int | None, collection: s
 def add_button(container, library: Library, pid: str, query: str | None, collection: str,
                collected: set[str], key: str) -> None:
     if pid in collected:
-        container.button(f"In “{collection}” ✓", key=key, disabled=True)
+        container.button(f"In “{md(collection)}” ✓", key=key, disabled=True)
     else:
-        container.button(f"Add to “{collection}”", key=key, on_click=_add, args=(library, collection, pid, query, key))
+        container.button(f"Add to “{md(collection)}”", key=key, on_click=_add,
+                         args=(library, collection, pid, query, key))
 
 
 def _add(library: Library, collection: str, pid: str, query: str | None, key: str) -> None:
@@ -74,7 +75,7 @@ def similar_panel(library: Library, hit: Hit, query: str, collection: str, colle
         try:
             groups = run_similar(library.settings, library.store.version(), pid, scope)
         except (*USER_ERRORS, ValueError) as exc:
-            st.error(str(exc))
+            st.error(md(exc))
             return
         if not groups:
             st.caption("No similar findings in other councils.")
@@ -110,13 +111,13 @@ def page_panel(library: Library, hit: Hit) -> None:
     citation = cite(report, paragraph)
     with st.container(border=True):
         if found.problem:
-            st.warning(found.problem)
+            st.warning(md(found.problem))
         if found.usable and found.is_pdf:
             image = _page_image(str(found.path), report.content_hash, paragraph.page, paragraph.text)
-            st.image(image, caption=f"{citation.page or 'The page'} of {report.file}, the paragraph shaded",
+            st.image(image, caption=f"{md(citation.page or 'The page')} of {md(report.file)}, the paragraph shaded",
                      width="stretch")
         elif found.usable:
-            st.caption(f"{report.file} is a {found.path.suffix.lstrip('.')} file: it has no pages to draw.")
+            st.caption(f"{md(report.file)} is a {md(found.path.suffix.lstrip('.'))} file: it has no pages to draw.")
         if found.path is not None and found.path.is_file():
-            st.download_button(f"Download {report.file}", data=found.path.read_bytes(), file_name=report.file,
+            st.download_button(f"Download {md(report.file)}", data=found.path.read_bytes(), file_name=report.file,
                                key=f"original:{paragraph.id}", on_click="ignore", icon=":material/download:")

@@ -19,7 +19,7 @@ from findings.vocabulary import MODES, TAG_LABELS
 from findings.webapp import state as url_state
 from findings.webapp import views as wa
 from findings.webapp.pages import results
-from findings.webapp.pages.common import run_search, say, show_messages
+from findings.webapp.pages.common import md, run_search, say, show_messages
 
 URL_READ = "url_read"
 URL_PROBLEMS = "url_problems"
@@ -90,8 +90,8 @@ def saved_searches(library: Library, bounds) -> None:
     indexed = wa.indexed_councils(library.snapshot().reports.values())
     for saved in found:
         request = SearchRequest.from_params(saved.params, councils=indexed)
-        sb.button(saved.name, key=f"saved:{saved.name}", on_click=_run_saved, args=(request, bounds),
-                  icon=":material/bookmark:", type="tertiary", help=request.query)
+        sb.button(md(saved.name), key=f"saved:{saved.name}", on_click=_run_saved, args=(request, bounds),
+                  icon=":material/bookmark:", type="tertiary", help=md(request.query))
 
 
 def _run_saved(request: SearchRequest, bounds) -> None:
@@ -109,7 +109,7 @@ def page(library: Library, seeds: Path) -> SearchRequest:
     notice = wa.sample_reports_notice(list(snapshot.reports.values()), seeds)
     st.caption(notice or f"{len(snapshot.reports)} reports indexed. Every result carries a citation you can check.")
     for problem in st.session_state.pop(URL_PROBLEMS, []):
-        st.warning(problem)
+        st.warning(md(problem))
     st.text_input("What are you looking for?", key="query", placeholder="e.g. domestic abuse over-optimism",
                   on_change=_first_page)
     examples = st.container(horizontal=True, gap="small")
@@ -128,7 +128,7 @@ def page(library: Library, seeds: Path) -> SearchRequest:
         hits = run_search(library.settings, library.store.version(), request.query, request.k, request.mode,
                           request.filters(), request.unexpanded, request.expanded)
     except USER_ERRORS as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         return request
     if not hits:
         st.warning("Nothing matches; try fewer filters or other words.")
@@ -197,7 +197,7 @@ def active_filters(request: SearchRequest, bounds) -> None:
     row = st.container(horizontal=True, gap="small")
     row.caption("Filters in force:")
     for item in active:
-        row.button(f"{item.label}  ✕", key=f"unfilter:{item.key}", on_click=apply_request,
+        row.button(f"{md(item.label)}  ✕", key=f"unfilter:{item.key}", on_click=apply_request,
                    args=(request.without(item.key), bounds), help="Remove this filter")
 
 
