@@ -149,30 +149,23 @@ class TagModel:
     def _reasons(
         self, text: str, vector: dict[int, float], spans: dict[int, list[tuple[int, int]]], k: int
     ) -> tuple[str, ...]:
-        """The strongest evidence for class k: each feature's pull towards k against the mean
-        of the other classes, kept when positive, shown as the words it covers; overlapping
-        features are merged into one phrase whose pull is their sum."""
+        """The strongest evidence for class k: each n-gram's pull towards k (its value times its
+        weight for k less its mean weight for the other classes), strongest first, skipping an
+        n-gram that overlaps one already chosen; shown as the words it covers."""
         others = [j for j in range(len(self.labels)) if j != k]
         pulls = []
         for i, value in vector.items():
             row = self.weights[i]
             pull = value * (row[k] - sum(row[j] for j in others) / len(others))
             if pull > 0:
-                for start, end in spans[i]:
-                    if _is_content(text[start:end]):
-                        pulls.append((start, end, pull))
-        if not pulls:
-            return ()
-        pulls.sort()
-        merged: list[list] = []
-        for start, end, pull in pulls:
-            if merged and start < merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], end)
-                merged[-1][2] += pull
-            else:
-                merged.append([start, end, pull])
-        best = sorted(merged, key=lambda m: -m[2])[:MAX_REASONS]
-        return tuple(text[start:end] for start, end, _ in best)
+                pulls += [(pull, start, end) for start, end in spans[i] if _is_content(text[start:end])]
+        chosen: list[tuple[int, int]] = []
+        for _, start, end in sorted(pulls, reverse=True):
+            if all(end <= s or start >= e for s, e in chosen):
+                chosen.append((start, end))
+                if len(chosen) == MAX_REASONS:
+                    break
+        return tuple(text[start:end] for start, end in chosen)
 
 
 def _is_content(phrase: str) -> bool:
