@@ -151,7 +151,8 @@ class TagModel:
     ) -> tuple[str, ...]:
         """The strongest evidence for class k: each n-gram's pull towards k (its value times its
         weight for k less its mean weight for the other classes), strongest first, skipping an
-        n-gram that overlaps one already chosen; shown as the words it covers."""
+        n-gram that overlaps one already chosen; shown as the words it covers, with chosen
+        n-grams that stand next to each other joined into one phrase ("not" + "always")."""
         others = [j for j in range(len(self.labels)) if j != k]
         pulls = []
         for i, value in vector.items():
@@ -165,7 +166,14 @@ class TagModel:
                 chosen.append((start, end))
                 if len(chosen) == MAX_REASONS:
                     break
-        return tuple(text[start:end] for start, end in chosen)
+        phrases: list[list[int]] = []  # [start, end, rank of its strongest part]
+        for rank, (start, end) in sorted(enumerate(chosen), key=lambda c: c[1]):
+            if phrases and not text[phrases[-1][1] : start].strip():
+                phrases[-1][1] = end
+                phrases[-1][2] = min(phrases[-1][2], rank)
+            else:
+                phrases.append([start, end, rank])
+        return tuple(text[start:end] for start, end, _ in sorted(phrases, key=lambda p: p[2]))
 
 
 def _is_content(phrase: str) -> bool:
