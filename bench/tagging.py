@@ -5,6 +5,9 @@
     .venv/bin/python bench/tagging.py --compare             # also cross-validate the alternatives
     .venv/bin/python bench/tagging.py --draw-eval 440       # the held-out sample, to label by hand
 
+Needs scikit-learn (training only: findings.tagging reads the written JSON without it) and, for
+the MiniLM alternatives, the embedding model (`--no-teacher` skips them).
+
 Data (docs/tagging.md says why and how):
 
 * held out: every report of the councils named in src/findings/data/tagging_eval.jsonl, 440
