@@ -149,30 +149,31 @@ class TagModel:
     def _reasons(
         self, text: str, vector: dict[int, float], spans: dict[int, list[tuple[int, int]]], k: int
     ) -> tuple[str, ...]:
-        """The strongest evidence for class k: each feature's pull towards k against the mean
-        of the other classes, kept when positive, shown as the words it covers; overlapping
-        features are merged into one phrase whose pull is their sum."""
+        """The strongest evidence for class k: each n-gram's pull towards k (its value times its
+        weight for k less its mean weight for the other classes), strongest first, skipping an
+        n-gram that overlaps one already chosen; shown as the words it covers, with chosen
+        n-grams that stand next to each other joined into one phrase ("not" + "always")."""
         others = [j for j in range(len(self.labels)) if j != k]
         pulls = []
         for i, value in vector.items():
             row = self.weights[i]
             pull = value * (row[k] - sum(row[j] for j in others) / len(others))
             if pull > 0:
-                for start, end in spans[i]:
-                    if _is_content(text[start:end]):
-                        pulls.append((start, end, pull))
-        if not pulls:
-            return ()
-        pulls.sort()
-        merged: list[list] = []
-        for start, end, pull in pulls:
-            if merged and start < merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], end)
-                merged[-1][2] += pull
+                pulls += [(pull, start, end) for start, end in spans[i] if _is_content(text[start:end])]
+        chosen: list[tuple[int, int]] = []
+        for _, start, end in sorted(pulls, reverse=True):
+            if all(end <= s or start >= e for s, e in chosen):
+                chosen.append((start, end))
+                if len(chosen) == MAX_REASONS:
+                    break
+        phrases: list[list[int]] = []  # [start, end, rank of its strongest part]
+        for rank, (start, end) in sorted(enumerate(chosen), key=lambda c: c[1]):
+            if phrases and not text[phrases[-1][1] : start].strip():
+                phrases[-1][1] = end
+                phrases[-1][2] = min(phrases[-1][2], rank)
             else:
-                merged.append([start, end, pull])
-        best = sorted(merged, key=lambda m: -m[2])[:MAX_REASONS]
-        return tuple(text[start:end] for start, end, _ in best)
+                phrases.append([start, end, rank])
+        return tuple(text[start:end] for start, end, _ in sorted(phrases, key=lambda p: p[2]))
 
 
 def _is_content(phrase: str) -> bool:
