@@ -567,3 +567,76 @@ def test_sub_bullets_stay_with_the_item_that_introduces_them():
         "- in primary schools is 26.4% (the national average is 18.1%)\n"
         "- in secondary schools is 32.6% (the national average is 15.1%)."
     )
+
+
+def test_pdf_footnote_marks_are_dropped_and_footnotes_leave_the_paragraph(tmp_path):
+    # A paragraph running over a page break with a footnote (8pt) at the foot of the first page
+    # and its mark (7pt, raised) after "schools".
+    import pymupdf
+
+    first = "Seven children live in residential special schools"
+    width = pymupdf.get_text_length(first, fontname="helv", fontsize=11)
+    page1 = body([
+        "Children looked after by the local authority are mostly placed within the county.",
+        "The placements are well matched to their needs, and children are settled.",
+    ], top=640) + [
+        (70, 700, first), (70 + width, 696, "3", "helv", 7), (70 + width + 4, 700, ", of whom all live out of the"),
+        (70, 780, "3 These are residential special schools that look after children for fewer than 295 days.",
+         "helv", 8),
+        (290, 810, "10"),
+    ]
+    page2 = body(["authority area, and are visited regularly by their social workers."]) + [(290, 810, "11")]
+    pdf = make_pdf(tmp_path / "r.pdf", [page1, page2])
+    paragraphs = split_pages(read_pages(pdf))
+    texts = [p.text for p in paragraphs]
+    assert "Seven children live in residential special schools, of whom all live out of the authority area, and "\
+           "are visited regularly by their social workers." in " ".join(texts)
+    note = next(p for p in paragraphs if p.key == "f3")
+    assert (note.page, note.text) == (1, "3 These are residential special schools that look after children for "
+                                         "fewer than 295 days.")
+    assert not any("schools3" in t or "295 days. authority" in t for t in texts)
+
+
+def test_pdf_sub_bullets_are_indented_bullets(tmp_path):
+    # Haringey 2014, page 9: bullets at 99pt from the left edge, sub-bullets at 134pt.
+    import pymupdf
+
+    document = pymupdf.open()
+    page = document.new_page(width=A4[0], height=A4[1])
+    page.insert_font(fontname="bul", fontbuffer=pymupdf.Font("cjk").buffer)  # has "•"
+    page.insert_text((70, 100), "Children living in this area", fontname="hebo", fontsize=12)
+    for x, y, text in [
+        (99, 130, "The proportion of children entitled to free school meals:"),
+        (134, 150, "in primary schools is 26.4% (the national average is 18.1%)"),
+        (134, 170, "in secondary schools is 32.6% (the national average is 15.1%)."),
+        (99, 190, "Children and young people from minority ethnic groups account for 70%."),
+    ]:
+        page.insert_text((x, y), "•", fontname="bul", fontsize=11)
+        page.insert_text((x + 12, y), text, fontname="helv", fontsize=11)
+    document.save(str(tmp_path / "r.pdf"))
+    items = [p for p in split_pages(read_pages(tmp_path / "r.pdf")) if p.kind == "item"]
+    assert [p.text for p in items] == [
+        "The proportion of children entitled to free school meals:\n"
+        "- in primary schools is 26.4% (the national average is 18.1%)\n"
+        "- in secondary schools is 32.6% (the national average is 15.1%).",
+        "Children and young people from minority ethnic groups account for 70%.",
+    ]
+
+
+def test_pdf_contents_page_is_boilerplate_and_stacked_title_lines_are_separate_headings(tmp_path):
+    # York 2017: a contents page after a page whose last line runs full width; Kent 2017's title.
+    cover = [(71, 100, "Kent County Council", "hebo", 26),
+             (71, 140, "Inspection of services for children in need of help and protection", "hebo", 14),
+             (71, 700, "The local authority has high aspirations for their care leavers and supports them.")]
+    contents = [(71, 100, "Contents", "helv", 26)] + [
+        (85, 140 + 25 * i, entry, "helv", 14) for i, entry in enumerate(
+            ["Executive summary", "Recommendations", "Summary for children and young people",
+             "Leadership, management and governance", "Information about this inspection"])
+    ] + [(510, 140 + 25 * i, str(n), "helv", 14) for i, n in enumerate([3, 3, 4, 4, 5])]
+    later = [[(71, 100, f"Page {n} holds the findings of this report, in full sentences.")] for n in (3, 4, 5)]
+    paragraphs = split_pages(read_pages(make_pdf(tmp_path / "r.pdf", [cover, contents, *later])))
+    aspirations = next(p for p in paragraphs if p.text.startswith("The local authority has high"))
+    assert aspirations.text.endswith("supports them.") and not aspirations.boilerplate
+    assert aspirations.heading == "Inspection of services for children in need of help and protection"
+    assert all(p.boilerplate for p in paragraphs if p.page == 2)
+    assert any("Executive summary 3" in p.text for p in paragraphs if p.page == 2)
