@@ -4,7 +4,8 @@ Draws non-boilerplate paragraphs at random (fixed seed) from every corpus PDF, r
 `findings.readers.read_pages` and split with `findings.split.split_pages`, and checks each one
 against PyMuPDF's own text of the original PDF:
 
-  page     the PDF page `paragraph.page` holds the paragraph's opening words;
+  page     the PDF page `paragraph.page` holds the paragraph's opening words (footnote marks,
+           superscript numbers, are no words);
   label    `paragraph.page_label`, when set, is printed alone near the top or bottom of that page;
   heading  `paragraph.heading`, when set, is printed above the paragraph (on an earlier page, or
            higher up the same page).
@@ -44,6 +45,7 @@ OPENING_WORDS = 8
 LABEL_TOP = 0.12
 LABEL_BOTTOM = 0.85
 _LABEL_LINE = re.compile(r"(?:page\s*)?(\d{1,4})(?:\s*of\s*\d{1,4})?", re.I)
+_MARK = re.compile(r"^\d{1,2}(?:,\d{1,2})*$")
 
 
 @dataclass(frozen=True)
@@ -158,12 +160,25 @@ def draw_sample(files: Iterable[Path], size: int = SAMPLE_SIZE, seed: int = SEED
 
 
 def raw_pages(path: Path) -> list[RawPage]:
-    """PyMuPDF's plain text of every page of the original file."""
+    """PyMuPDF's plain text of every page of the original file, less footnote marks."""
     import pymupdf
 
     pymupdf.TOOLS.mupdf_display_errors(False)
     with pymupdf.open(str(path)) as document:
-        return [RawPage(key(page.get_text()), tuple(_edge_lines(page))) for page in document]
+        return [RawPage(key(_words(page)), tuple(_edge_lines(page))) for page in document]
+
+
+def _words(page) -> str:
+    """The page's text in PyMuPDF's order, without footnote marks (superscript numbers after a
+    word, "schools³"): a mark is not one of the words a reader looks for."""
+    spans = (
+        span["text"]
+        for block in page.get_text("dict")["blocks"]
+        for line in block.get("lines", [])
+        for i, span in enumerate(line["spans"])
+        if not (i and span["flags"] & 1 and _MARK.match(span["text"].strip()))
+    )
+    return " ".join(spans)
 
 
 def _edge_lines(page) -> list[str]:

@@ -392,3 +392,251 @@ def test_lines_that_end_paragraphs_near_page_breaks_are_not_taken_for_running_he
     assert all(p.text.endswith("(Recommendation)") for p in paragraphs[1:])
     assert all("Inspection of Bedford" not in p.text for p in paragraphs)
     assert [p.heading for p in paragraphs[2:5]] == ["Leadership, management and governance"] * 3
+
+
+# --- headings you can trust: whole headings, normalised sections ------------------------------
+
+
+def headed(text: str) -> list:
+    """The paragraphs under a heading block, for the heading and section they cite."""
+    return [p for p in split_pages([Page(1, text)]) if not p.boilerplate]
+
+
+@pytest.mark.parametrize(
+    ("printed", "heading", "section"),
+    [
+        # Heading lines exactly as the corpus PDFs print them (SIF 2014-2018, ILACS 2018-2026).
+        ("## The graded judgement about the experience and progress of care leavers\n"
+         "## is that it requires improvement.",
+         "The graded judgement about the experience and progress of care leavers is that it requires improvement.",
+         "Experience and progress of care leavers"),
+        ("## The graded judgment for adoption performance is good",
+         "The graded judgment for adoption performance is good", "Adoption performance"),
+        ("## The impact of leaders on social work practice with children and\n## families is good",
+         "The impact of leaders on social work practice with children and families is good",
+         "The impact of leaders on social work practice with children and families"),
+        ("## The experiences and progress of children looked after and achieving\n## permanence are good.",
+         "The experiences and progress of children looked after and achieving permanence are good.",
+         "The experiences and progress of children looked after and achieving permanence"),
+        ("## The experiences and progress of children in care and care\n## leavers is: Outstanding",
+         "The experiences and progress of children in care and care leavers is: Outstanding",
+         "The experiences and progress of children in care and care leavers"),
+        ("## What needs to improve?1", "What needs to improve?", "What needs to improve?"),
+        # SIF 2015-2018 print the grade in a cell under the heading, as bold as the heading.
+        ("## Leadership, management and\n## governance\n## Outstanding",
+         "Leadership, management and governance", "Leadership, management and governance"),
+        ("## The experiences and progress of\n## children who need help and\n## protection\n"
+         "## Requires improvement\n## to be good",
+         "The experiences and progress of children who need help and protection",
+         "The experiences and progress of children who need help and protection"),
+    ],
+)
+def test_headings_are_whole_and_sections_carry_no_grade_verb_or_footnote_mark(printed, heading, section):
+    (paragraph,) = headed(f"{printed}\n\n1. Care leavers are well supported by their personal advisers.")
+    assert (paragraph.heading, paragraph.section) == (heading, section)
+
+
+def test_a_grade_cell_alone_changes_neither_heading_nor_section():
+    # Norfolk 2013: the heading at the foot of one page, "Grade 4 (Inadequate)" atop the next.
+    pages = [Page(12, "## Outcomes for looked after children and young people\n\n1. The virtual school supports "
+                      "children well."),
+             Page(13, "## Grade 4 (inadequate)\n\n2. The PEPs seen by inspectors were not all good quality.")]
+    second = split_pages(pages)[-1]
+    assert (second.heading, second.section) == (
+        "Outcomes for looked after children and young people", "Outcomes for looked after children and young people"
+    )
+
+
+def test_the_overall_judgement_and_its_bold_description_are_two_lines_not_one_heading():
+    # Birmingham 2014, page 1.
+    (paragraph,) = headed(
+        "## The overall judgement is Inadequate\n## There are widespread and serious failures that leave children\n"
+        "## and young people at risk of harm\nIt is Ofsted’s expectation that, as a minimum, all children and young "
+        "people receive good help, care and protection."
+    )
+    assert (paragraph.heading, paragraph.section) == ("The overall judgement is Inadequate", "Summary")
+
+
+def test_a_heading_left_on_a_verb_takes_the_grade_printed_under_it():
+    # Cambridgeshire 2014, page 1: the judgement in regular type, its grade in bold below.
+    (paragraph,) = headed(
+        "The effectiveness of the Local Safeguarding Children Board (LSCB) is\n## good\n"
+        "The LSCB coordinates the activity of statutory partners and has mechanisms in place."
+    )
+    assert paragraph.heading == "The effectiveness of the Local Safeguarding Children Board (LSCB) is good"
+    assert paragraph.section == "The effectiveness of the Local Safeguarding Children Board (LSCB)"
+
+
+def test_lscb_findings_after_its_recommendations_belong_to_the_lscb():
+    # Worcestershire 2017: "Executive summary" and "Recommendations" sit beside the findings.
+    paragraphs = headed(
+        "## The Local Safeguarding Children Board requires improvement\n\n## Executive summary\n\n"
+        "The board has not sought assurance from partners about their audits.\n\n## Recommendations\n\n"
+        "1. Ensure that the board monitors single-agency action plans.\n\n## Inspection findings\n\n"
+        "2. No SCRs have been initiated in the past two years."
+    )
+    assert [p.section for p in paragraphs] == [
+        "Executive summary", "Recommendations", "The Local Safeguarding Children Board: Inspection findings"
+    ]
+    assert paragraphs[-1].heading == "Inspection findings"
+
+
+def test_areas_for_improvement_after_priority_action_belong_to_what_needs_to_improve():
+    # Bexley 2014.
+    paragraphs = headed(
+        "## What does the local authority need to improve?\n\n## Priority and immediate action\n\n"
+        "1. There are no priority actions for this inspection.\n\n## Areas for improvement\n\n"
+        "2. Ensure that all looked after children know the name of their Independent Reviewing Officer."
+    )
+    assert paragraphs[-1].section == "What does the local authority need to improve?: Areas for improvement"
+
+
+def test_a_plain_sub_heading_over_its_list_is_the_heading_of_its_items():
+    # Lincolnshire 2015, page 3: "Adoption" sits right over its bullet, no gap between.
+    paragraphs = headed(
+        "## Children’s services in Lincolnshire are good because:\n\nLeadership and management\n\n"
+        "- Governance in Lincolnshire is effective and partnership arrangements are robust.\n\n"
+        "Adoption\n- High priority is given to children achieving timely permanence through adoption."
+    )
+    assert [(p.heading, p.ordinal) for p in paragraphs] == [("Leadership and management", 1), ("Adoption", 1)]
+
+
+# --- boilerplate -------------------------------------------------------------------------------
+
+
+def test_grade_descriptors_email_alerts_and_staff_lines_are_boilerplate():
+    # Waltham Forest 2015, Hillingdon 2014 ("judgments"), Bolton 2014, Bedford 2017.
+    paragraphs = split_pages([Page(45, (
+        "## What the inspection judgements mean\n\n## The local authority\n\n"
+        "An outstanding local authority leads highly effective services that contribute to significantly "
+        "improved outcomes for children.\n\n## The LSCB\n\nAn LSCB that is inadequate does not demonstrate that it "
+        "has effective arrangements in place.\n\n## What the inspection judgments mean: the LSCB\n\n"
+        "An LSCB that is good coordinates the activity of statutory partners.\n\n"
+        "To receive regular email alerts about new publications please visit our website and go to ‘Subscribe’.\n\n"
+        "## Senior analytical officer: Stewart Hartshorne\n\nQuality assurance manager: John Mitchell, SHMI"
+    ))])
+    assert paragraphs and all(p.boilerplate for p in paragraphs)
+    assert not any("analytical officer" in p.section for p in paragraphs)
+
+
+def test_the_judgement_table_on_page_1_does_not_take_paragraph_numbers_1_to_3():
+    # Warwickshire 2017: the table's rows are numbered 1-3, and so are its first recommendations.
+    pages = [
+        Page(1, "## Children’s services in Warwickshire require improvement to be good\n\n"
+                "1. Children who need help and protection\n## Requires improvement\n\n"
+                "2. Children\n## Looked after and achieving permanence\n## Requires improvement\n\n"
+                "3. Leadership, management and governance\n## Requires improvement\n"),
+        Page(7, "## Recommendations\n\n1. Ensure that all children and families have access to good-quality early "
+                "help.\n\n2. Ensure that the workloads of social workers are reduced.\n\n3. Accelerate plans to "
+                "integrate the electronic recording system.\n\n4. Ensure that there are sufficient placements."),
+    ]
+    numbered_paragraphs = [p for p in split_pages(pages) if p.kind == "numbered"]
+    assert [(p.number, p.page) for p in numbered_paragraphs] == [(1, 7), (2, 7), (3, 7), (4, 7)]
+    assert numbered_paragraphs[0].text.startswith("Ensure that all children")
+
+
+# --- footnotes and sub-bullets -----------------------------------------------------------------
+
+
+def test_a_footnote_is_its_own_paragraph_and_the_paragraph_it_interrupts_carries_on():
+    # Camden 2025, pages 2-3, as the PDF reader gives them.
+    pages = [
+        Page(2, "## What needs to improve?\n\n1. Social workers carry out tailored direct work that enables "
+                "children to explain their\n\n[^1]: The areas for improvement have been cross-referenced with "
+                "the outcomes, enablers or principles in the Children’s Social Care: National Framework.\n"),
+        Page(3, "experiences and helps children to trust them.\n\n2. Strategy meetings are well attended."),
+    ]
+    one, note, two = split_pages(pages)
+    assert one.text.endswith("enables children to explain their experiences and helps children to trust them.")
+    assert (note.key, note.page, note.heading, note.ordinal) == ("f1", 2, "What needs to improve?", 0)
+    assert note.text.startswith("1 The areas for improvement") and note.boilerplate  # an Ofsted template note
+    assert (two.number, two.page) == (2, 3)
+
+
+def test_sub_bullets_stay_with_the_item_that_introduces_them():
+    # Haringey 2014, "Children living in this area", as the PDF reader gives it.
+    paragraphs = split_pages([Page(9, (
+        "## Children living in this area\n\n- The proportion of children entitled to free school meals:\n"
+        "  - in primary schools is 26.4% (the national average is 18.1%)\n"
+        "  - in secondary schools is 32.6% (the national average is\n15.1%).\n"
+        "- Children and young people from minority ethnic groups account for 70% of all children."
+    ))])
+    assert [p.kind for p in paragraphs] == ["item", "item"]
+    assert paragraphs[0].text == (
+        "The proportion of children entitled to free school meals:\n"
+        "- in primary schools is 26.4% (the national average is 18.1%)\n"
+        "- in secondary schools is 32.6% (the national average is 15.1%)."
+    )
+
+
+def test_pdf_footnote_marks_are_dropped_and_footnotes_leave_the_paragraph(tmp_path):
+    # A paragraph running over a page break with a footnote (8pt) at the foot of the first page
+    # and its mark (7pt, raised) after "schools".
+    import pymupdf
+
+    first = "Seven children live in residential special schools"
+    width = pymupdf.get_text_length(first, fontname="helv", fontsize=11)
+    page1 = body([
+        "Children looked after by the local authority are mostly placed within the county.",
+        "The placements are well matched to their needs, and children are settled.",
+    ], top=640) + [
+        (70, 700, first), (70 + width, 696, "3", "helv", 7), (70 + width + 4, 700, ", of whom all live out of the"),
+        (70, 780, "3 These are residential special schools that look after children for fewer than 295 days.",
+         "helv", 8),
+        (290, 810, "10"),
+    ]
+    page2 = body(["authority area, and are visited regularly by their social workers."]) + [(290, 810, "11")]
+    pdf = make_pdf(tmp_path / "r.pdf", [page1, page2])
+    paragraphs = split_pages(read_pages(pdf))
+    texts = [p.text for p in paragraphs]
+    assert "Seven children live in residential special schools, of whom all live out of the authority area, and "\
+           "are visited regularly by their social workers." in " ".join(texts)
+    note = next(p for p in paragraphs if p.key == "f3")
+    assert (note.page, note.text) == (1, "3 These are residential special schools that look after children for "
+                                         "fewer than 295 days.")
+    assert not any("schools3" in t or "295 days. authority" in t for t in texts)
+
+
+def test_pdf_sub_bullets_are_indented_bullets(tmp_path):
+    # Haringey 2014, page 9: bullets at 99pt from the left edge, sub-bullets at 134pt.
+    import pymupdf
+
+    document = pymupdf.open()
+    page = document.new_page(width=A4[0], height=A4[1])
+    page.insert_font(fontname="bul", fontbuffer=pymupdf.Font("cjk").buffer)  # has "•"
+    page.insert_text((70, 100), "Children living in this area", fontname="hebo", fontsize=12)
+    for x, y, text in [
+        (99, 130, "The proportion of children entitled to free school meals:"),
+        (134, 150, "in primary schools is 26.4% (the national average is 18.1%)"),
+        (134, 170, "in secondary schools is 32.6% (the national average is 15.1%)."),
+        (99, 190, "Children and young people from minority ethnic groups account for 70%."),
+    ]:
+        page.insert_text((x, y), "•", fontname="bul", fontsize=11)
+        page.insert_text((x + 12, y), text, fontname="helv", fontsize=11)
+    document.save(str(tmp_path / "r.pdf"))
+    items = [p for p in split_pages(read_pages(tmp_path / "r.pdf")) if p.kind == "item"]
+    assert [p.text for p in items] == [
+        "The proportion of children entitled to free school meals:\n"
+        "- in primary schools is 26.4% (the national average is 18.1%)\n"
+        "- in secondary schools is 32.6% (the national average is 15.1%).",
+        "Children and young people from minority ethnic groups account for 70%.",
+    ]
+
+
+def test_pdf_contents_page_is_boilerplate_and_stacked_title_lines_are_separate_headings(tmp_path):
+    # York 2017: a contents page after a page whose last line runs full width; Kent 2017's title.
+    cover = [(71, 100, "Kent County Council", "hebo", 26),
+             (71, 140, "Inspection of services for children in need of help and protection", "hebo", 14),
+             (71, 700, "The local authority has high aspirations for their care leavers and supports them.")]
+    contents = [(71, 100, "Contents", "helv", 26)] + [
+        (85, 140 + 25 * i, entry, "helv", 14) for i, entry in enumerate(
+            ["Executive summary", "Recommendations", "Summary for children and young people",
+             "Leadership, management and governance", "Information about this inspection"])
+    ] + [(510, 140 + 25 * i, str(n), "helv", 14) for i, n in enumerate([3, 3, 4, 4, 5])]
+    later = [[(71, 100, f"Page {n} holds the findings of this report, in full sentences.")] for n in (3, 4, 5)]
+    paragraphs = split_pages(read_pages(make_pdf(tmp_path / "r.pdf", [cover, contents, *later])))
+    aspirations = next(p for p in paragraphs if p.text.startswith("The local authority has high"))
+    assert aspirations.text.endswith("supports them.") and not aspirations.boilerplate
+    assert aspirations.heading == "Inspection of services for children in need of help and protection"
+    assert all(p.boilerplate for p in paragraphs if p.page == 2)
+    assert any("Executive summary 3" in p.text for p in paragraphs if p.page == 2)

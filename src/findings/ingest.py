@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 # Bump when the readers or splitter change what a file becomes: unchanged files are then read
 # again on the next ingest (their vectors are cached by text, so only new text is embedded).
-PARSER_VERSION = 3
+PARSER_VERSION = 5
 
 
 @dataclass

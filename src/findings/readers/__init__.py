@@ -24,11 +24,11 @@ class ReadError(Exception):
 # Control characters other than tab and newline, the replacement characters, and the
 # "noncharacter" U+FFFE that PDF text layers use as a soft hyphen marker.
 _JUNK = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd\ufffe\uffff\u200b\ufeff]")
-_BULLET_MARKS = (
+BULLET_MARKS = (
     "\uf0b7\uf0a7\uf0d8\uf076\uf0fc\uf06e\uf02d\uf0be"  # Symbol and Wingdings bullets in PDF text layers
     "•●◼■▪◾□○◦►▶➢✓\u2022\u25aa\u25cf\u25a0\u25fc"
 )
-_BULLETS = re.compile(rf"^[ \t]*[{_BULLET_MARKS}]\s*", re.M)
+_BULLETS = re.compile(rf"^[ \t]*[{BULLET_MARKS}]\s*", re.M)
 
 
 def clean_text(text: str) -> str:
