@@ -469,3 +469,24 @@ def test_a_new_collection_becomes_the_current_one_and_the_box_still_switches(app
     app.selectbox(key="collection_choice").set_value("My selection").run()
     assert app.subheader[0].value == "My selection · 0 paragraphs"
     assert "Adding to “My selection”" in app.sidebar.caption[0].value
+
+
+@pytest.mark.model
+def test_follow_up_compare_and_tags_in_the_app(app):
+    search(app, "children missing from home or care")
+    first_sif = next(b.key for b in app.toggle if b.key and b.key.startswith("follow:blackburn-with-darwen-2017-sif"))
+    app.toggle(key=first_sif).set_value(True).run()
+    assert not app.exception, [e.value for e in app.exception]
+    later = [h.value for h in app.html if 'class="tag tag-' in h.value and "24 January-4 February 2022" in h.value]
+    assert later, "the 2022 inspection follows up the 2017 one"
+    assert any('class="tag tag-' in c for c in cards(app))  # each result says strength or area for improvement
+    app.sidebar.radio(key="f_tag").set_value("weakness").run()
+    assert cards(app) and all("area for improvement" in c for c in cards(app))
+    app.sidebar.radio(key="view").set_value("compare").run()
+    app.multiselect(key="compare_councils").set_value(["Blackpool", "Blackburn with Darwen"]).run()
+    app.text_input(key="compare_theme").set_value("children missing from home or care").run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert [s.value for s in app.subheader][:2] == ["Blackpool", "Blackburn with Darwen"]
+    assert [b.proto.label for b in app.get("download_button")] == ["Word", "CSV", "Markdown", "JSON"]
+    app.multiselect(key="compare_councils").set_value(["Blackpool"]).run()
+    assert any("Choose the councils" in i.value for i in app.info)

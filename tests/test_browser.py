@@ -274,3 +274,31 @@ def test_a_link_reproduces_the_search_and_a_judgement_alone_filters_nothing(serv
     with browser(chromium) as fresh:
         again = open_page(fresh, link)
         assert card_texts(again) == narrowed
+
+
+def test_expansions_strength_folding_paging_and_compare_show_in_the_browser(page, server, tmp_path):
+    from playwright.sync_api import expect
+
+    ask(page, "kids who run away from care")
+    expect(page.get_by_text("Also searched for", exact=False)).to_be_visible(timeout=ANSWER_TIMEOUT)
+    expect(page.get_by_role("button", name="run away → missing from home or care, go missing")).to_be_visible()
+    assert "match" in card_texts(page)[0]  # its strength: "strong match", "fair match" or "weak match"
+    expect(page.locator(".card").first.locator(".strength")).to_have_count(1)
+    expect(page.get_by_text("more from this report").first).to_be_visible()
+    expect(page.get_by_role("button", name="Next →")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "search.png"), full_page=True)
+    page.goto(f"{server}/?view=compare")
+    councils = page.get_by_role("combobox", name="Councils").last
+    councils.wait_for(timeout=ANSWER_TIMEOUT)
+    for name in ("Blackpool", "Blackburn with Darwen"):
+        councils.click()
+        page.get_by_role("option", name=name, exact=True).click()
+    page.keyboard.press("Escape")
+    theme = page.get_by_role("textbox", name="Theme")
+    theme.fill("children missing from home or care")
+    theme.press("Enter")
+    expect(page.get_by_role("heading", name="Blackpool")).to_be_visible(timeout=ANSWER_TIMEOUT)
+    expect(page.get_by_role("heading", name="Blackburn with Darwen")).to_be_visible()
+    expect(page.locator(".tag").first).to_be_visible()
+    page.screenshot(path=str(tmp_path / "compare.png"), full_page=True)
+    assert page.dialogs == []
