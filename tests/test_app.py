@@ -466,7 +466,7 @@ def test_a_new_collection_becomes_the_current_one_and_the_box_still_switches(app
     assert [s.value for s in app.success] == ["Created “Board paper”: “Add” buttons now add to it."]
     assert app.subheader[0].value == "Board paper · 0 paragraphs"  # it used to stay on “My selection”
     assert "Adding to “Board paper”" in app.sidebar.caption[0].value
-    app.selectbox(key="collection_choice").set_value("My selection").run()
+    app.selectbox(key="collection_choice:Board paper").set_value("My selection").run()
     assert app.subheader[0].value == "My selection · 0 paragraphs"
     assert "Adding to “My selection”" in app.sidebar.caption[0].value
 

@@ -86,7 +86,9 @@ class User:
             if not open_rows:
                 continue
             row = self.rng.choice(open_rows)
-            citation = await page.locator(".card-cite").nth(row).inner_text()
+            # The buttons found by role are the visible ones: so are the citations counted here (a
+            # report's further hits sit folded, hidden, under "more from this report").
+            citation = await page.locator(".card-cite:visible").nth(row).inner_text()
             before = await done.count()
             started = time.monotonic()
             await rows.nth(row).click()

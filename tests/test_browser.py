@@ -169,7 +169,8 @@ def card_texts(page) -> list[str]:
     expect(page.locator(".card").first).to_be_visible(timeout=ANSWER_TIMEOUT)
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(1500)  # let Streamlit finish the run it started
-    return [text.strip() for text in page.locator(".card").all_inner_texts()]
+    # What the reader sees: a report's further hits sit folded under "more from this report".
+    return [text.strip() for text in page.locator(".card:visible").all_inner_texts()]
 
 
 def collected_cards(page, url: str) -> list[str]:

@@ -98,10 +98,11 @@ class Runner:
         assert line.startswith("start "), line
         return int(line.split()[1])
 
-    def finish(self, pid: int, timeout: float = 120) -> tuple[int, list[str], list[str]]:
-        """(exit code, names of files reported stored, other lines) of the ingest `pid`."""
+    def finish(self, pid: int, timeout: float = 120, until_done: int | None = None):
+        """(exit code, names of files reported stored, other lines) of the ingest `pid`; with
+        `until_done`, return (None, ...) as soon as that many files are reported stored."""
         done, other = [], []
-        while True:
+        while until_done is None or len(done) < until_done:
             line = self.next_line(timeout)
             if line.startswith("done "):
                 done.append(Path(line[5:]).name)
@@ -109,6 +110,7 @@ class Runner:
                 return int(line.split()[2]), done, other
             else:
                 other.append(line)
+        return None, done, other
 
     def close(self) -> None:
         self.process.stdin.close()
@@ -173,16 +175,21 @@ def check_index(index: Path, counts: dict[str, int], done: list[str], searches: 
 def crash_trials(runner, variants, reference, tmp_path, trials: int, seed: int) -> dict:
     rng = random.Random(seed)
     figures = {"trials": 0, "killed mid-ingest": 0, "finished before the kill": 0, "reports lost": 0}
-    horizon = reference["seconds"] * 0.8  # the forked child runs warm: most kills land inside
+    per_file = reference["seconds"] / N_VARIANTS
     for trial in range(trials):
         index = tmp_path / f"trial-{trial}"
         pid = runner.start(index, variants)
-        time.sleep(rng.uniform(0, horizon))
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        code, done, other = runner.finish(pid)
+        # The kill lands inside the ingest by construction, whatever the machine's speed: after
+        # a random number of files are reported stored, then within about one file's time.
+        code, done, other = runner.finish(pid, until_done=rng.randrange(N_VARIANTS))
+        if code is None:
+            time.sleep(rng.uniform(0, per_file))
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            code, more, rest = runner.finish(pid)
+            done, other = done + more, other + rest
         assert not [line for line in other if line.startswith("error")], other
         figures["trials"] += 1
         figures["killed mid-ingest" if code == -signal.SIGKILL else "finished before the kill"] += 1

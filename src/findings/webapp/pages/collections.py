@@ -36,9 +36,14 @@ def chooser(library: Library, name: str) -> None:
     names = [c.name for c in library.store.saved.collections()]
     row = st.columns([3, 2], vertical_alignment="bottom")
     # The current collection decides what the box shows (a new or renamed collection becomes
-    # current); choosing in the box makes that one current, in its callback.
-    st.session_state[CHOICE] = name
-    row[0].selectbox("Collection", names, key=CHOICE, on_change=_choose)
+    # current); choosing in the box makes that one current, in its callback.  The box's key
+    # names the collection it was drawn for.  A click that reaches the server while a box drawn
+    # for the previous collection is still on screen (say, just after "Create", on a busy
+    # server) sends that box's value again, and Streamlit may take it for a choice: a box drawn
+    # for a collection that is no longer current is stale, and its callback does nothing.
+    key = f"{CHOICE}:{name}"
+    row[0].selectbox("Collection", names, index=names.index(name) if name in names else 0, key=key,
+                     on_change=_choose, args=(key, name))
     with row[1].popover("New collection", icon=":material/add:"):
         new = st.text_input("Name of the new collection", key="new_collection", max_chars=200)
         if st.button("Create", key="create_collection", disabled=not new.strip()):
@@ -49,8 +54,9 @@ def chooser(library: Library, name: str) -> None:
 CHOICE = "collection_choice"
 
 
-def _choose() -> None:
-    st.session_state[CURRENT_COLLECTION] = st.session_state[CHOICE]
+def _choose(key: str, drawn_for: str) -> None:
+    if st.session_state.get(CURRENT_COLLECTION) == drawn_for:
+        st.session_state[CURRENT_COLLECTION] = st.session_state[key]
 
 
 def _create(library: Library, name: str) -> None:
