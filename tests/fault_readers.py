@@ -31,3 +31,12 @@ def read_then_split_forever(path, name=""):
     read_pages(path)
     while True:
         time.sleep(1)
+
+
+def what_is_warm(path):
+    """What a forked child finds already loaded: each file must not pay for loading the sentence
+    splitter or the tagging model again (about a second a file, before they were warmed)."""
+    from findings import sentences, tagging
+
+    return {"sentence splitter": sentences._tokenizer.cache_info().currsize,
+            "tagging model": tagging.load_model.cache_info().currsize}

@@ -176,6 +176,14 @@ def test_a_reader_that_crashes_is_a_named_failure(tmp_path, test_readers):
     assert len(read_pages_limited(path)) == 1
 
 
+def test_each_child_starts_with_the_splitter_and_tagger_loaded(tmp_path, test_readers):
+    path = tmp_path / "report.txt"
+    path.write_text("1. Leaders know their services well. They act on it.\n")
+    answer = sandbox._worker().ask({"path": str(path), "max_mb": 512, "timeout": 60,
+                                    "reader": "fault_readers:what_is_warm", "args": []}, 60)
+    assert answer[:2] == ["data", {"sentence splitter": 1, "tagging model": 1}]
+
+
 def test_a_killed_worker_is_replaced(tmp_path):
     path = make_report_pdf(tmp_path / "a.pdf", pages=1)
     assert len(read_pages_limited(path)) == 1

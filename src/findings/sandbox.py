@@ -201,13 +201,12 @@ def _warm() -> None:
     model), so each child starts warm."""
     try:
         from findings.metadata import extract_metadata
+        from findings.parse import with_tags
         from findings.split import split_pages
-        from findings.tagging import load_model
 
-        pages = [Page(1, "Blackpool Council\n\n1. Leaders know their services well and act on it.")]
-        split_pages(pages)
+        pages = [Page(1, "Blackpool Council\n\n1. Leaders know their services well. They act on it.")]
+        with_tags(split_pages(pages))  # the sentence splitter (NLTK) and the tagging model
         extract_metadata(pages, "warm.txt")
-        load_model()
     except Exception as exc:  # noqa: BLE001 - warming is an optimisation, never a failure
         logger.info("the reader worker did not warm up (%s)", exc)
 
