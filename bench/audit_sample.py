@@ -44,7 +44,6 @@ import json
 import random
 import re
 import sys
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,12 +52,14 @@ from findings.models import Paragraph
 from findings.readers import read_pages
 from findings.split import split_pages
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from citation_check import corpus_files, key, opening  # noqa: E402 - one definition, beside this script
+
 PROJECT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = PROJECT.parent / "shared" / "corpus"
 FIXTURE = PROJECT / "tests" / "fixtures" / "audit_sample.json"
 SEED = 2026
 SAMPLE_SIZE = 300
-OPENING_WORDS = 8
 FAULTS = ("heading", "boilerplate", "footnote", "cut")
 TARGETS = {"heading": 0.98, "boilerplate": 0.005, "footnote": 0.005, "cut": 0.01}
 
@@ -86,17 +87,6 @@ class Drawn:
         return f"{self.path.parent.name}/{self.path.name}"
 
 
-def key(text: str) -> str:
-    """NFKC, lower case, letters and digits only: a comparison blind to layout and hyphens."""
-    return "".join(ch for ch in unicodedata.normalize("NFKC", text).lower() if ch.isalnum())
-
-
-def opening(text: str, words: int = OPENING_WORDS) -> str:
-    return " ".join(text.split()[:words])
-
-
-def corpus_files(corpus: Path) -> list[Path]:
-    return sorted((corpus / "ilacs").glob("*/*.pdf"))
 
 
 def page_count(path: Path) -> int:

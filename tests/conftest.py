@@ -58,3 +58,16 @@ def seed_library(seed_index, embedder):
     from findings.library import Library
 
     return Library(Settings.load(seed_index), embedder=embedder)
+
+
+@pytest.fixture
+def test_readers(monkeypatch):
+    """A reader worker that can import tests/fault_readers.py; stopped afterwards."""
+    from findings import sandbox
+
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parent))
+    if sandbox._the_worker is not None:
+        sandbox._the_worker.stop()
+    yield
+    if sandbox._the_worker is not None:
+        sandbox._the_worker.stop()

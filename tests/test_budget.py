@@ -75,18 +75,7 @@ def test_the_app_names_the_file_and_its_budget_too(tmp_path):
     assert ("error", f"Our long report.txt: {reason}") in uploads.outcome_messages(outcome)
 
 
-@pytest.fixture
-def test_jobs(monkeypatch):
-    """A reader worker that can import tests/fault_readers.py; stopped afterwards."""
-    monkeypatch.setenv("PYTHONPATH", str(HERE))
-    if sandbox._the_worker is not None:
-        sandbox._the_worker.stop()
-    yield
-    if sandbox._the_worker is not None:
-        sandbox._the_worker.stop()
-
-
-def test_splitting_is_inside_the_budget(tmp_path, test_jobs, monkeypatch):
+def test_splitting_is_inside_the_budget(tmp_path, test_readers, monkeypatch):
     monkeypatch.setattr(sandbox, "PARSE_JOB", "fault_readers:read_then_split_forever")
     path = shutil.copy(ILACS_2022, tmp_path / "report.txt")
     limits = FileLimits(base_seconds=1.5, seconds_per_mb=0, base_mb=1024, mb_per_mb=0)

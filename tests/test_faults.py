@@ -144,17 +144,6 @@ def test_mutated_corpus_pdfs_each_end_stored_or_with_a_named_reason(corpus, tmp_
 # --- the sandbox's own limits ------------------------------------------------------------------
 
 
-@pytest.fixture
-def test_readers(monkeypatch):
-    """A reader worker that can import tests/fault_readers.py; stopped afterwards."""
-    monkeypatch.setenv("PYTHONPATH", str(HERE))
-    if sandbox._the_worker is not None:
-        sandbox._the_worker.stop()
-    yield
-    if sandbox._the_worker is not None:
-        sandbox._the_worker.stop()
-
-
 def test_a_reader_that_eats_memory_is_stopped_at_the_limit(tmp_path, test_readers):
     path = make_report_pdf(tmp_path / "bomb.pdf", pages=1)
     with pytest.raises(ReadError, match=r"^parsing needed more than 256 MB, the memory limit for one file$"):
