@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from fakes import FakeEmbedder
 
-from findings.analysis.compare import compare
+from findings.analysis.compare import compare, spread
 from findings.analysis.followup import follow_up, follow_up_paragraph, recommendations
 from findings.analysis.trends import trend
 from findings.cli import main
@@ -124,6 +124,15 @@ def test_councils_side_by_side_and_what_cannot_be_compared(library):
         compare(library, ["Blackpool", "Leeds"], "fostering")
 
 
+def test_each_report_has_its_best_finding_in_the_column_before_a_report_has_two():
+    from types import SimpleNamespace
+
+    ranked = [SimpleNamespace(name=n, report=SimpleNamespace(id=n[0])) for n in ("A1", "A2", "A3", "B1", "A4", "C1")]
+    assert [h.name for h in spread(ranked, 3)] == ["A1", "B1", "C1"]  # the newest report, C, is not crowded out
+    assert [h.name for h in spread(ranked, 4)] == ["A1", "A2", "B1", "C1"]  # then by rank, in rank order
+    assert [h.name for h in spread(ranked, 9)] == [h.name for h in ranked]
+
+
 def test_cli_follow_up_trend_and_compare(library, monkeypatch):
     monkeypatch.setattr("findings.embedding.load_embedder", lambda *a, **k: FakeEmbedder())
     index = ["--index", str(library.settings.index_dir)]
@@ -136,5 +145,11 @@ def test_cli_follow_up_trend_and_compare(library, monkeypatch):
     assert nothing.exit_code == 1 and "Error:" in nothing.output
     trended = runner.invoke(main, ["trend", "return home interviews", "--csv", *index])
     assert trended.exit_code == 0 and trended.output.startswith("year,reports,matching")
+    both = runner.invoke(main, ["compare", "Blackpool", "Blackburn with Darwen", "--theme", "return home interviews",
+                                *index])
+    assert both.exit_code == 0, both.output
+    lines = both.output.splitlines()
+    cited = [i for i, line in enumerate(lines) if line.startswith("   [")]
+    assert cited and all(lines[i + 1].startswith("      > ") for i in cited)  # each finding quoted, not only cited
     same = runner.invoke(main, ["compare", "Blackpool", "Blackpool", "--theme", "fostering", *index])
     assert same.exit_code == 1 and "named twice" in same.output

@@ -116,4 +116,6 @@ def register(main: click.Group) -> None:
                 click.echo("   No finding on this theme.")
             for finding in column.findings:
                 click.echo(f"   [{finding.tag.label}] {printable(finding.hit.citation)}")
+                for sentence in finding.hit.highlights:
+                    click.echo(f"      > {printable(sentence)}")
             click.echo("")

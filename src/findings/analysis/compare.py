@@ -3,7 +3,8 @@ with the grades of their reports and the strength / area-for-improvement tag of 
 
 The councils are named, or are a council and its statistical neighbours (the first three
 indexed ones).  Each council's findings are the hybrid search's best paragraphs for the theme
-within that council's reports (strong or fair matches only), newest report first.  The result
+within that council's reports (strong or fair matches only), the best of each report first so
+that a later report is not crowded out by an earlier one, shown newest report first.  The result
 exports like a collection, grouped by council.
 """
 
@@ -79,8 +80,20 @@ def compare(library: Library, councils: list[str], theme: str, neighbours_of: st
     columns = []
     for name in names:
         hits = library.search(theme, k=per_council * 3, filters=Filters(authorities=(name,)))
-        close = [h for h in hits if h.similarity is None or h.similarity >= weak][:per_council]
+        close = spread([h for h in hits if h.similarity is None or h.similarity >= weak], per_council)
         close.sort(key=lambda h: (h.report.meta.when.toordinal() if h.report.meta.when else 0), reverse=True)
         reports = sum(1 for r in library.snapshot().reports.values() if r.meta.authority == name)
         columns.append(CouncilColumn(name, tuple(Finding(h, tag_paragraph(h.paragraph.text)) for h in close), reports))
     return Comparison(theme, tuple(columns))
+
+
+def spread(hits: list[Hit], n: int) -> list[Hit]:
+    """At most n of the ranked hits: each report's best hit first (in rank order), then the next
+    best of any report.  Five hits of one old inspection must not hide what the newest one says."""
+    seen: set[str] = set()
+    firsts, rest = [], []
+    for hit in hits:
+        (rest if hit.report.id in seen else firsts).append(hit)
+        seen.add(hit.report.id)
+    chosen = {id(h) for h in (firsts + rest)[:n]}
+    return [h for h in hits if id(h) in chosen]
