@@ -124,6 +124,27 @@ def test_councils_side_by_side_and_what_cannot_be_compared(library):
         compare(library, ["Blackpool", "Leeds"], "fostering")
 
 
+def test_recommendations_under_themed_sub_headings_are_found():
+    """As Sandwell 2015 prints them: numbered 1-18 under "Help and protection", "Adoption", ...,
+    the heading above them lost; the findings that follow are numbered on."""
+    from findings.analysis.followup import opening_instructions
+    from findings.models import Paragraph
+
+    texts = [
+        ("Help and protection", "Improve the management oversight of social work practice."),
+        ("Help and protection", "With partners, ensure that strategy meetings are held promptly."),
+        ("Adoption", "Reduce the delay that children experience in achieving permanence."),
+        ("Care leavers", "Robustly challenge partners to provide health histories."),
+        ("The local authority's strengths", "The Children in Care Board is well established."),
+        ("The local authority's strengths", "Early help services are well targeted and coordinated."),
+        ("Help and protection", "Ensure this is not taken for a recommendation: it follows the findings."),
+    ]
+    paragraphs = [Paragraph("sandwell-2015-sif", f"p{n}", n, "numbered", section, 3, n, text)
+                  for n, (section, text) in enumerate(texts, start=1)]
+    assert [p.number for p in opening_instructions(paragraphs)] == [1, 2, 3, 4]
+    assert opening_instructions(paragraphs[4:5]) == []  # a report that opens with a finding has none
+
+
 def test_each_report_has_its_best_finding_in_the_column_before_a_report_has_two():
     from types import SimpleNamespace
 

@@ -2,7 +2,9 @@
 reports (monitoring visits, focused visits, the next inspection) said about the same matter.
 
 A recommendation is a paragraph under a heading such as "What needs to improve?",
-"Recommendations" or "Areas for improvement".  Its follow-ups are the paragraphs of the
+"Recommendations" or "Areas for improvement"; in a report with none, the numbered paragraphs
+from 1 on that are instructions ("Ensure that ..."), where 2014-15 inspections print them
+under themed sub-headings.  Its follow-ups are the paragraphs of the
 council's later reports that the hybrid search finds for its text, at most `per_report` a
 report, only those at least fairly close to it (`MIN_SIMILARITY`), oldest report first so the
 story reads in order; each carries its strength / area-for-improvement tag.
@@ -62,8 +64,40 @@ def recommendations(library: Library, report_id: str) -> list[Recommendation]:
     report = library.store.report(report_id)
     if report is None:
         raise QueryError(f"no report with id '{report_id}' (see `findings reports`)")
-    found = [p for p in library.store.paragraphs(report_id) if is_recommendation(p)]
+    paragraphs = library.store.paragraphs(report_id)
+    found = [p for p in paragraphs if is_recommendation(p)] or opening_instructions(paragraphs)
     return [Recommendation(i, p, report) for i, p in enumerate(found, start=1)]
+
+
+INSTRUCTION = re.compile(  # an imperative, perhaps after an adverb: "Ensure that ...", "Robustly challenge ..."
+    r"^(?:\w+ly\s+)?(ensure|improve|undertake|reduce|develop|review|strengthen|increase|establish|make|provide|"
+    r"put|take|raise|secure|complete|implement|embed|monitor|address|consider|introduce|agree|evaluate|"
+    r"analyse|identify|prioritise|accelerate|conduct|prevent|publish|challenge|tackle|promote|clarify|audit|"
+    r"engage|enable|use|offer|commission|extend|appoint|recruit|retain|respond|record|deliver|build|support|"
+    r"revise|update|adopt|assure|check|act|work|continue|maintain|produce|share|set|track|target|focus|"
+    r"further|progress|place|drive)\b",
+    re.IGNORECASE,
+)
+
+
+def opening_instructions(paragraphs: list[Paragraph]) -> list[Paragraph]:
+    """Recommendations printed under themed sub-headings ("Help and protection", "Adoption", ...)
+    with their parent heading lost, as in 2014-15 inspections: the report's numbered paragraphs
+    from 1 on, as long as each is an instruction ("Ensure that ...", "Improve ...")."""
+    numbered = sorted((p for p in paragraphs if p.number is not None and not p.boilerplate), key=lambda p: p.number)
+    run: list[Paragraph] = []
+    kept = 0  # the run up to its last instruction
+    for paragraph in numbered:
+        if paragraph.number != len(run) + 1:
+            break
+        if INSTRUCTION.match(paragraph.text.strip()):
+            run.append(paragraph)
+            kept = len(run)
+        elif run and kept == len(run):  # one that is worded otherwise ("With partners, ensure ..."), if
+            run.append(paragraph)  # an instruction follows it
+        else:
+            break
+    return run[:kept]
 
 
 def later_reports(library: Library, report: Report) -> list[Report]:
