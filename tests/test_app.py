@@ -490,3 +490,31 @@ def test_follow_up_compare_and_tags_in_the_app(app):
     assert [b.proto.label for b in app.get("download_button")] == ["Word", "CSV", "Markdown", "JSON"]
     app.multiselect(key="compare_councils").set_value(["Blackpool"]).run()
     assert any("Choose the councils" in i.value for i in app.info)
+
+
+PAGING_COUNCILS = ("Leeds", "Bradford", "Wakefield", "Kirklees", "Calderdale", "Barnsley", "Rotherham", "Sheffield",
+                   "Doncaster", "Stockport", "Trafford", "Wigan")
+
+
+@pytest.mark.model
+def test_next_reaches_page_two_and_is_off_when_there_is_none(app, tmp_path, embedder):
+    assert search(app, "domestic abuse over-optimism")  # five sample reports: two results a report at most
+    assert app.button(key="page_next").disabled and "Page 1 of 1" in [c.value for c in app.caption]
+    sources = tmp_path / "more"
+    sources.mkdir()
+    for i, council in enumerate(PAGING_COUNCILS):
+        (sources / f"{council.lower()}.txt").write_text(
+            f"{council} Council\n\nInspection of {council} local authority children's services\n\n"
+            f"Inspection dates: {i + 1} March to {i + 5} March 2021\n\n"
+            f"1. Privately fostered children in {council} are identified and visited, and their carers assessed.\n\n"
+            "2. Leaders know their services well.\n")
+    Library(Settings(tmp_path / "index", embedder.name), embedder=embedder).ingest([sources])
+    app.radio(key="mode").set_value("keyword").run()
+    first = search(app, "privately fostered children")
+    assert len(first) == 10 and not app.button(key="page_next").disabled
+    app.button(key="page_next").click().run()
+    assert any(c.value.startswith("Page 2") for c in app.caption)
+    second = cards(app)
+    assert second and re.search(r"<b>11\. ", second[0]) and not set(second) & set(first)
+    app.button(key="page_prev").click().run()
+    assert cards(app) == first

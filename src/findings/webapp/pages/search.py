@@ -125,15 +125,13 @@ def page(library: Library, seeds: Path) -> SearchRequest:
         return request
     expansion_switches(library, request)
     try:
-        hits = run_search(library.settings, library.store.version(), request.query, request.k, request.mode,
-                          request.filters(), request.unexpanded, request.expanded)
+        hits, arranged = results_for(library, request)
     except USER_ERRORS as exc:
         st.error(md(exc))
         return request
     if not hits:
         st.warning("Nothing matches; try fewer filters or other words.")
         return request
-    arranged = arrange(hits, library.settings.search, sort=request.sort)
     last = (len(arranged) + PAGE_SIZE - 1) // PAGE_SIZE
     if request.page > last:  # a page beyond the results (a link made when there were more)
         request = url_state.with_page(request, last)
@@ -147,9 +145,23 @@ def page(library: Library, seeds: Path) -> SearchRequest:
         st.info("No result is a strong match for these words: the nearest findings are below. "
                 "Try other words, or fewer filters.")
     results.cards(library, shown, request.query, first_rank=start + 1)
-    pager(request, len(hits), len(arranged), bounds)
+    pager(request, len(arranged), bounds)
     save_search_form(library, request)
     return request
+
+
+def results_for(library: Library, request: SearchRequest):
+    """(hits, results) with enough results for the page asked and one more, when the index has
+    them: folding a report's third hits and near-duplicates can leave fewer results than hits,
+    so more hits are asked for until the page is full, the hits run out or the cap is reached."""
+    k = request.k
+    while True:
+        hits = run_search(library.settings, library.store.version(), request.query, k, request.mode,
+                          request.filters(), request.unexpanded, request.expanded)
+        arranged = arrange(hits, library.settings.search, sort=request.sort)
+        if len(arranged) > request.page * PAGE_SIZE or len(hits) < k or k >= MAX_K:
+            return hits, arranged
+        k = min(k * 2, MAX_K)
 
 
 def _example(text: str) -> None:
@@ -201,15 +213,15 @@ def active_filters(request: SearchRequest, bounds) -> None:
                    args=(request.without(item.key), bounds), help="Remove this filter")
 
 
-def pager(request: SearchRequest, found: int, shown: int, bounds) -> None:
-    """Previous and next pages; `found` hits were asked for, `shown` results made of them."""
+def pager(request: SearchRequest, shown: int, bounds) -> None:
+    """Previous and next pages of the `shown` results (`results_for` made one more than this
+    page holds when there is a next page)."""
     last = (shown + PAGE_SIZE - 1) // PAGE_SIZE
-    more = found >= request.k and request.k < MAX_K
     row = st.container(horizontal=True, gap="small", vertical_alignment="center")
     row.button("← Previous", key="page_prev", disabled=request.page <= 1, on_click=apply_request,
                args=(url_state.with_page(request, request.page - 1), bounds))
-    row.caption(f"Page {request.page}" + ("" if more else f" of {last}"))
-    row.button("Next →", key="page_next", disabled=not more and request.page >= last, on_click=apply_request,
+    row.caption(f"Page {request.page}" + ("" if request.page < last else f" of {last}"))
+    row.button("Next →", key="page_next", disabled=request.page >= last, on_click=apply_request,
                args=(url_state.with_page(request, request.page + 1), bounds))
 
 
