@@ -120,6 +120,8 @@ def test_councils_side_by_side_and_what_cannot_be_compared(library):
         compare(library, ["Blackpool", "blackpool"], "fostering")
     with pytest.raises(QueryError, match="choose two to four different councils"):
         compare(library, ["Blackpool"], "fostering")
+    with pytest.raises(QueryError, match="none of Leeds's statistical neighbours has reports in this index"):
+        compare(library, [], "fostering", neighbours_of="Leeds")
     with pytest.raises(QueryError, match="Leeds has no reports in this index"):
         compare(library, ["Blackpool", "Leeds"], "fostering")
 

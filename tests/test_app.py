@@ -480,8 +480,11 @@ def test_follow_up_compare_and_tags_in_the_app(app):
     later = [h.value for h in app.html if 'class="tag tag-' in h.value and "24 January-4 February 2022" in h.value]
     assert later, "the 2022 inspection follows up the 2017 one"
     assert any('class="tag tag-' in c for c in cards(app))  # each result says strength or area for improvement
-    app.sidebar.radio(key="f_tag").set_value("weakness").run()
+    findings = app.sidebar.radio(key="f_tag")
+    assert findings.value == "" and findings.options == ["All", "Only strengths", "Only areas for improvement"]
+    findings.set_value("weakness").run()
     assert cards(app) and all("area for improvement" in c for c in cards(app))
+    assert app.button(key="unfilter:tag").label == "Only areas for improvement  ✕"
     app.sidebar.radio(key="view").set_value("compare").run()
     app.multiselect(key="compare_councils").set_value(["Blackpool", "Blackburn with Darwen"]).run()
     app.text_input(key="compare_theme").set_value("children missing from home or care").run()

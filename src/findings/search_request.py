@@ -14,7 +14,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from findings.search import MAX_K, Filters
-from findings.vocabulary import GRADES, JUDGEMENT_KEYS, MODES, REPORT_TYPES, TAG_LABELS, judgement_label, report_type
+from findings.vocabulary import (
+    GRADES,
+    JUDGEMENT_KEYS,
+    MODES,
+    REPORT_TYPES,
+    TAG_FILTER_LABELS,
+    judgement_label,
+    report_type,
+)
 
 PAGE_SIZE = 10
 MAX_PAGE = MAX_K // (PAGE_SIZE * 2)
@@ -97,7 +105,7 @@ class SearchRequest:
         if self.include_boilerplate:
             shown.append(ActiveFilter("boilerplate", "Including boilerplate"))
         if self.tag:
-            shown.append(ActiveFilter("tag", f"Only {TAG_LABELS[self.tag]}s"))
+            shown.append(ActiveFilter("tag", TAG_FILTER_LABELS[self.tag]))
         return shown
 
     def without(self, key: str) -> SearchRequest:

@@ -117,6 +117,8 @@ TAG_LABELS: dict[str, str] = {
     "weakness": "area for improvement",
     "context": "context",
 }
+# The "Findings" filter's choices, as a user reads them (the app's radio, the active-filter chip).
+TAG_FILTER_LABELS: dict[str, str] = {"strength": "Only strengths", "weakness": "Only areas for improvement"}
 
 # --- the tool's own choices ---------------------------------------------------------------------
 

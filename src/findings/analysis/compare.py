@@ -56,6 +56,9 @@ def councils_to_compare(library: Library, councils: list[str], neighbours_of: st
         if home is None:
             raise QueryError(f"'{neighbours_of}' is not an English council")
         names = [home] + [n for n in statistical_neighbours(home) if n in indexed][: MAX_COUNCILS - 1]
+        if len(names) == 1 and not councils:
+            raise QueryError(f"none of {home}'s statistical neighbours has reports in this index: "
+                             "name the councils to compare instead")
     for given in councils:
         name = canonical_authority(given)
         if name is None:

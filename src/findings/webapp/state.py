@@ -78,7 +78,7 @@ def state_from_request(request: SearchRequest, year_bounds: tuple[int, int] | No
         KEYS["include_boilerplate"]: request.include_boilerplate,
         KEYS["page"]: request.page,
         KEYS["sort"]: request.sort,
-        KEYS["tag"]: request.tag,
+        KEYS["tag"]: request.tag or "",  # "" is the radio's "All"
         KEYS["unexpanded"]: list(request.unexpanded),
         KEYS["expanded"]: list(request.expanded),
     }

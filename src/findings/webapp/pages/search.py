@@ -15,7 +15,7 @@ from findings.results import SORTS, arrange, none_strong
 from findings.saved import check_name
 from findings.search import MAX_K
 from findings.search_request import PAGE_SIZE, SCOPES, SearchRequest
-from findings.vocabulary import MODES, TAG_LABELS
+from findings.vocabulary import MODES, TAG_FILTER_LABELS
 from findings.webapp import state as url_state
 from findings.webapp import views as wa
 from findings.webapp.pages import results
@@ -73,9 +73,8 @@ def sidebar_filters(library: Library, bounds) -> None:
         st.session_state.setdefault("f_scope_council", None)
         names = [c.name for c in all_councils() if c.current]
         sb.selectbox("Council", names, key="f_scope_council", placeholder="Choose a council")
-    st.session_state.setdefault("f_tag", None)
-    sb.radio("Findings", [None, "strength", "weakness"], key="f_tag",
-             format_func=lambda t: "All" if t is None else f"Only {TAG_LABELS[t]}s",
+    st.session_state.setdefault("f_tag", "")
+    sb.radio("Findings", ["", *TAG_FILTER_LABELS], key="f_tag", format_func=lambda t: TAG_FILTER_LABELS.get(t, "All"),
              help="Strengths and areas for improvement as findings.tagging reads each paragraph")
     sb.checkbox("Include boilerplate paragraphs", key="f_boilerplate")
     saved_searches(library, bounds)
