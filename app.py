@@ -98,7 +98,9 @@ def show(library: Library) -> None:
     else:
         request = search.page(library, SEEDS)
     if request is None:  # another page: keep the search the widgets hold in the URL
-        request = url_state.request_from_state(st.session_state, wa.year_bounds(library.snapshot().reports.values()))
+        bounds = wa.year_bounds(library.snapshot().reports.values())
+        search.load_from_url(library, bounds)  # a tab opened (or reloaded) on this page keeps its link's search
+        request = url_state.request_from_state(st.session_state, bounds)
     params = url_state.params_for(request, view, collection)
     if params != {key: st.query_params.get_all(key) for key in st.query_params}:
         st.query_params.from_dict(params)

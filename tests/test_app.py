@@ -521,3 +521,21 @@ def test_next_reaches_page_two_and_is_off_when_there_is_none(app, tmp_path, embe
     assert second and re.search(r"<b>11\. ", second[0]) and not set(second) & set(first)
     app.button(key="page_prev").click().run()
     assert cards(app) == first
+
+
+@pytest.mark.model
+def test_a_link_to_another_page_keeps_its_search(tmp_path_factory, tmp_path, monkeypatch):
+    """Reloading the Collections page (its URL still holds the search) must not drop the search."""
+    from streamlit.testing.v1 import AppTest
+
+    seeded, _ = seeded_index_folder(tmp_path_factory)
+    shutil.copytree(seeded, tmp_path / "index")
+    monkeypatch.setenv("FINDINGS_INDEX", str(tmp_path / "index"))
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    at.query_params.update({"view": "collections", "q": "care leavers personal adviser", "mode": "keyword"})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.query_params.get("q") in ("care leavers personal adviser", ["care leavers personal adviser"])
+    at.sidebar.radio(key="view").set_value("search").run()
+    assert at.text_input(key="query").value == "care leavers personal adviser"
+    assert at.radio(key="mode").value == "keyword" and cards(at)

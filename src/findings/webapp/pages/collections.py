@@ -45,7 +45,9 @@ def chooser(library: Library, name: str) -> None:
     row[0].selectbox("Collection", names, index=names.index(name) if name in names else 0, key=key,
                      on_change=_choose, args=(key, name))
     with row[1].popover("New collection", icon=":material/add:"):
-        new = st.text_input("Name of the new collection", key="new_collection", max_chars=200)
+        # No max_chars on names: the browser would drop a long paste without a word; check_name
+        # says the limit in one sentence instead.
+        new = st.text_input("Name of the new collection", key="new_collection")
         if st.button("Create", key="create_collection", disabled=not new.strip()):
             _create(library, new)
     show_messages("create_collection")
@@ -132,7 +134,7 @@ def export_panel(name: str, collection) -> None:
 
 def manage(library: Library, name: str, size: int) -> None:
     with st.expander("Rename or delete this collection"):
-        new = st.text_input("New name", value=name, key=f"rename:{name}", max_chars=200)
+        new = st.text_input("New name", value=name, key=f"rename:{name}")
         if st.button("Rename", key="rename_go", disabled=new.strip() == name):
             _rename(library, name, new)
         show_messages("rename_go")

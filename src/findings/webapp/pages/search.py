@@ -227,7 +227,7 @@ def pager(request: SearchRequest, shown: int, bounds) -> None:
 def save_search_form(library: Library, request: SearchRequest) -> None:
     pending = "save_search_go" in st.session_state.get("messages", {})
     with st.expander("Save this search", expanded=pending):
-        name = st.text_input("Name", key="save_search_name", max_chars=200, placeholder="e.g. Fostering near us")
+        name = st.text_input("Name", key="save_search_name", placeholder="e.g. Fostering near us")
         if st.button("Save", key="save_search_go", disabled=not name.strip()):
             try:
                 clean = check_name(name, "saved search")
