@@ -83,7 +83,8 @@ INSTRUCTION = re.compile(  # an imperative, perhaps after an adverb: "Ensure tha
 def opening_instructions(paragraphs: list[Paragraph]) -> list[Paragraph]:
     """Recommendations printed under themed sub-headings ("Help and protection", "Adoption", ...)
     with their parent heading lost, as in 2014-15 inspections: the report's numbered paragraphs
-    from 1 on, as long as each is an instruction ("Ensure that ...", "Improve ...")."""
+    from 1 on, as long as they are instructions ("Ensure that ...", "Improve ..."); one worded
+    otherwise between two instructions is kept, and the run ends at the last instruction."""
     numbered = sorted((p for p in paragraphs if p.number is not None and not p.boilerplate), key=lambda p: p.number)
     run: list[Paragraph] = []
     kept = 0  # the run up to its last instruction
