@@ -152,15 +152,16 @@ def page(library: Library, seeds: Path) -> SearchRequest:
 def results_for(library: Library, request: SearchRequest):
     """(hits, results) with enough results for the page asked and one more, when the index has
     them: folding a report's third hits and near-duplicates can leave fewer results than hits,
-    so more hits are asked for until the page is full, the hits run out or the cap is reached."""
-    k = request.k
+    so more hits are asked for until the page is full, the hits run out, the cap is reached, or
+    twice the hits brought no new result (a few reports hold them all, as with the samples)."""
+    k, before = request.k, -1
     while True:
         hits = run_search(library.settings, library.store.version(), request.query, k, request.mode,
                           request.filters(), request.unexpanded, request.expanded)
         arranged = arrange(hits, library.settings.search, sort=request.sort)
-        if len(arranged) > request.page * PAGE_SIZE or len(hits) < k or k >= MAX_K:
+        if len(arranged) > request.page * PAGE_SIZE or len(hits) < k or k >= MAX_K or len(arranged) == before:
             return hits, arranged
-        k = min(k * 2, MAX_K)
+        k, before = min(k * 2, MAX_K), len(arranged)
 
 
 def _example(text: str) -> None:
