@@ -168,9 +168,8 @@ def test_a_reader_that_crashes_is_a_named_failure(tmp_path, test_readers):
 def test_each_child_starts_with_the_splitter_and_tagger_loaded(tmp_path, test_readers):
     path = tmp_path / "report.txt"
     path.write_text("1. Leaders know their services well. They act on it.\n")
-    answer = sandbox._worker().ask({"path": str(path), "max_mb": 512, "timeout": 60,
-                                    "reader": "fault_readers:what_is_warm", "args": []}, 60)
-    assert answer[:2] == ["data", {"sentence splitter": 1, "tagging model": 1}]
+    kind, loaded, _ = sandbox._run_in_child(path, 60, 512, "fault_readers:what_is_warm")
+    assert (kind, loaded) == ("data", {"sentence splitter": 1, "tagging model": 1})
 
 
 def test_a_killed_worker_is_replaced(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 
 from findings.config import SearchTuning
 from findings.models import Hit, Paragraph, Report, ReportMeta
-from findings.results import arrange, none_strong, strength
+from findings.results import arrange, enough_results, none_strong, strength
 
 TEXT = ("Children who go missing from home or care receive timely return home interviews, and the "
         "information from them is used well to reduce risk.")
@@ -54,3 +54,39 @@ def test_newest_first_keeps_the_folding():
     assert [r.hit.report.id for r in arrange(hits, SearchTuning(), sort="newest")] == ["new-2023", "old-2014"]
     with pytest.raises(ValueError, match="unknown order"):
         arrange(hits, SearchTuning(), sort="alphabetical")
+
+
+def ranked_hits(reports: int, per_report: int) -> list[Hit]:
+    """Hits of `reports` reports, `per_report` each, the reports taking turns in the ranking."""
+    return [hit(f"r{r}-2022", f"p{i}", f"Finding {i} of report {r}, its own words {r * 31 + i * 7}.")
+            for i in range(per_report) for r in range(reports)]
+
+
+def test_more_hits_are_asked_for_until_the_page_and_one_more_result_are_there():
+    every = ranked_hits(reports=12, per_report=8)  # report r's 3rd hit and later are folded
+    asked: list[int] = []
+
+    def search(k):
+        asked.append(k)
+        return sorted(every, key=lambda h: h.paragraph.key)[:k]  # each report's first hits first
+
+    hits, results = enough_results(search, 20, 10, SearchTuning(), reports=12, max_k=200)
+    assert len(results) > 10 and asked == [20]
+    asked.clear()
+    crowded = [h for h in every if h.report.id in ("r0-2022", "r1-2022")] + every  # two reports lead
+    hits, results = enough_results(lambda k: (asked.append(k), crowded[:k])[1], 10, 10, SearchTuning(),
+                                   reports=12, max_k=200)
+    # 10 hits: four results (two reports); 20: six; 40: enough
+    assert asked == [10, 20, 40] and len(results) > 10
+
+
+def test_a_small_index_or_hits_that_bring_nothing_new_stop_the_asking():
+    few = ranked_hits(reports=5, per_report=8)  # at most 10 results, never an 11th
+    asked: list[int] = []
+    enough_results(lambda k: (asked.append(k), few[:k])[1], 20, 10, SearchTuning(), reports=5, max_k=200)
+    assert asked == [20]
+    asked.clear()
+    one = ranked_hits(reports=1, per_report=300)  # a large index, but every hit from one report
+    hits, results = enough_results(lambda k: (asked.append(k), one[:k])[1], 20, 10, SearchTuning(),
+                                   reports=300, max_k=200)
+    assert asked == [20, 40] and len(results) == 2

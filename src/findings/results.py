@@ -12,7 +12,7 @@ five.  Keyword mode has no similarity, so no label.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from findings.config import SearchTuning
@@ -98,3 +98,23 @@ def _same(a: set, b: set) -> bool:
     if not a or not b:
         return False
     return len(a & b) >= DUPLICATE_OVERLAP * min(len(a), len(b))
+
+
+def enough_results(
+    search: Callable[[int], Sequence[Hit]], k: int, wanted: int, tuning: SearchTuning, reports: int,
+    max_k: int, sort: str = "relevance",
+) -> tuple[Sequence[Hit], list[Result]]:
+    """(hits, results) with more than `wanted` results when the index has them, so that a page
+    of results and whether a next one exists are known.  Folding leaves fewer results than hits,
+    so `search(k)` is asked again with twice the hits until there are enough, the hits run out,
+    `max_k` is reached, or twice the hits brought no new result (a few reports hold them all).
+    An index of `reports` reports holds at most PER_REPORT results a report: when that cannot
+    exceed `wanted`, one search is enough."""
+    before = -1
+    while True:
+        hits = search(k)
+        results = arrange(hits, tuning, sort=sort)
+        enough = len(results) > wanted or PER_REPORT * reports <= wanted
+        if enough or len(hits) < k or k >= max_k or len(results) == before:
+            return hits, results
+        k, before = min(k * 2, max_k), len(results)

@@ -11,7 +11,7 @@ import streamlit as st
 from findings.councils import all_councils
 from findings.errors import USER_ERRORS
 from findings.library import Library
-from findings.results import PER_REPORT, SORTS, arrange, none_strong
+from findings.results import SORTS, enough_results, none_strong
 from findings.saved import check_name
 from findings.search import MAX_K
 from findings.search_request import PAGE_SIZE, SCOPES, SearchRequest
@@ -150,21 +150,14 @@ def page(library: Library, seeds: Path) -> SearchRequest:
 
 
 def results_for(library: Library, request: SearchRequest):
-    """(hits, results) with enough results for the page asked and one more, when the index has
-    them: folding a report's third hits and near-duplicates can leave fewer results than hits,
-    so more hits are asked for until the page is full, the hits run out, the cap is reached, or
-    twice the hits brought no new result (a few reports hold them all).  An index too small to
-    fill the next page (at most PER_REPORT results a report, as with the samples) asks once."""
-    ceiling = PER_REPORT * len(library.snapshot().reports)
-    k, before = request.k, -1
-    while True:
-        hits = run_search(library.settings, library.store.version(), request.query, k, request.mode,
+    """(hits, results) for the page asked, and one result more when there is a next page."""
+
+    def search(k: int):
+        return run_search(library.settings, library.store.version(), request.query, k, request.mode,
                           request.filters(), request.unexpanded, request.expanded)
-        arranged = arrange(hits, library.settings.search, sort=request.sort)
-        full = len(arranged) > request.page * PAGE_SIZE or ceiling <= request.page * PAGE_SIZE
-        if full or len(hits) < k or k >= MAX_K or len(arranged) == before:
-            return hits, arranged
-        k, before = min(k * 2, MAX_K), len(arranged)
+
+    return enough_results(search, request.k, request.page * PAGE_SIZE, library.settings.search,
+                          len(library.snapshot().reports), MAX_K, sort=request.sort)
 
 
 def _example(text: str) -> None:
