@@ -466,6 +466,9 @@ def test_a_new_collection_becomes_the_current_one_and_the_box_still_switches(app
     assert [s.value for s in app.success] == ["Created “Board paper”: “Add” buttons now add to it."]
     assert app.subheader[0].value == "Board paper · 0 paragraphs"  # it used to stay on “My selection”
     assert "Adding to “Board paper”" in app.sidebar.caption[0].value
+    app.text_input(key="new_collection").set_value("   ").run()
+    app.button(key="create_collection").click().run()  # never disabled: an empty name is one sentence
+    assert [e.value for e in app.error] == ["give the collection a name; it cannot be empty"]
     app.selectbox(key="collection_choice:Board paper").set_value("My selection").run()
     assert app.subheader[0].value == "My selection · 0 paragraphs"
     assert "Adding to “My selection”" in app.sidebar.caption[0].value

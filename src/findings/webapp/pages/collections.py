@@ -45,10 +45,11 @@ def chooser(library: Library, name: str) -> None:
     row[0].selectbox("Collection", names, index=names.index(name) if name in names else 0, key=key,
                      on_change=_choose, args=(key, name))
     with row[1].popover("New collection", icon=":material/add:"):
-        # No max_chars on names: the browser would drop a long paste without a word; check_name
-        # says the limit in one sentence instead.
+        # No max_chars on names, and Create is never disabled: the browser would drop a long paste
+        # without a word, and a click on a button disabled until the typed name reaches the server
+        # only enables it; check_name says what is wrong (empty, too long) in one sentence.
         new = st.text_input("Name of the new collection", key="new_collection")
-        if st.button("Create", key="create_collection", disabled=not new.strip()):
+        if st.button("Create", key="create_collection"):
             _create(library, new)
     show_messages("create_collection")
 

@@ -225,7 +225,7 @@ def save_search_form(library: Library, request: SearchRequest) -> None:
     pending = "save_search_go" in st.session_state.get("messages", {})
     with st.expander("Save this search", expanded=pending):
         name = st.text_input("Name", key="save_search_name", placeholder="e.g. Fostering near us")
-        if st.button("Save", key="save_search_go", disabled=not name.strip()):
+        if st.button("Save", key="save_search_go"):  # never disabled: see collections.chooser
             try:
                 clean = check_name(name, "saved search")
                 library.store.saved.save_search(clean, request.to_params())
