@@ -155,3 +155,35 @@ def test_fusion_follows_the_tuning_it_is_given():
     fused = fuse([(1, 0.9), (2, 0.5)], [(3, 9.0), (1, 8.0)], SearchTuning(semantic_weight=3.0))
     assert [rowid for rowid, _ in fused] == [1, 2, 3]
     assert fused[1][1] == pytest.approx(3 / 32)
+
+
+def test_ranking_without_the_join_leaves_out_boilerplate_as_the_join_does(seed_library):
+    """Unfiltered keyword search ranks in FTS5 alone and drops boilerplate afterwards; the
+    paragraphs and their order are those the join with the paragraphs table gives."""
+    from findings.store import ParagraphScope
+
+    store, snapshot = seed_library.store, seed_library.snapshot()
+    match = fts_query(keyword_terms("Ofsted inspection children local authority licence"))
+    boilerplate = set(snapshot.rowids.tolist()) - set(snapshot.plain_rowids.tolist())
+    everything = [r for r, _ in store.keyword_search(match, 400, ParagraphScope(include_boilerplate=True))]
+    assert boilerplate & set(everything[:20])  # boilerplate ranks high for this query
+    expected = [r for r in everything if r not in boilerplate][:40]
+    joined = store.keyword_search(match, 40, ParagraphScope())
+    alone = store.keyword_search(match, 40, ParagraphScope(), allowed=snapshot.scope_rowids(False))
+    assert [r for r, _ in joined] == expected == [r for r, _ in alone]
+
+
+def test_words_in_half_the_paragraphs_are_not_matched_when_rarer_ones_are_there(seed_library):
+    """BM25 gives such words no weight: leaving them out changes no ranking, only the time."""
+    from findings.search import keyword_candidates, paragraph_scope
+
+    store, snapshot = seed_library.store, seed_library.snapshot()
+    scope = paragraph_scope(snapshot, Filters())
+    assert store.common_terms(["children", "leavers"]) == {"children"}  # in 50% or more
+    both = keyword_candidates(store, ["children", "leavers"], scope, 30)
+    rare = store.keyword_search(fts_query(["leavers"]), 30, scope)
+    assert [r for r, _ in both] == [r for r, _ in rare]
+    full = store.keyword_search(fts_query(["children", "leavers"]), len(rare), scope)
+    assert {r for r, _ in full} == {r for r, _ in rare}  # the same paragraphs lead with it
+    only_common = keyword_candidates(store, ["children"], scope, 30)
+    assert len(only_common) == 30  # a query of common words alone still matches them

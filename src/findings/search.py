@@ -10,9 +10,11 @@ FAISS), so a narrow filter never starves the result list.  The two retrievers ar
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -91,20 +93,34 @@ def search(
     tuning = sources.tuning
     pool = max(tuning.pool, k * 2)
     phrases = expansion.phrases if expansion else []
-    keyword = keyword_candidates(sources.store, terms, scope, pool, phrases) if mode != "semantic" and terms else []
+    if mode != "keyword" and (sources.index is None or sources.embedder is None):
+        raise ValueError("semantic and hybrid search need a vector index and an embedder")
+    keyword: Future | None = None
+    if mode != "semantic" and terms:
+        allowed = sources.snapshot.scope_rowids(scope.include_boilerplate) if scope.everything else None
+        # In hybrid mode SQLite ranks on a second core while the query is embedded and the
+        # vectors searched (both release the GIL).
+        keyword = _keyword_worker().submit(
+            keyword_candidates, sources.store, terms, scope, pool, phrases, allowed
+        )
     semantic, vector = [], None
     if mode != "keyword":
-        if sources.index is None or sources.embedder is None:
-            raise ValueError("semantic and hybrid search need a vector index and an embedder")
         vector = query_vector(sources.embedder, query, expansion)
         found = semantic_candidates(sources.index, vector, scope_rowids(sources, scope), pool * 3)
         semantic = paragraph_scores(sources.index, vector, found, tuning.whole_weight)[:pool]
+    keyword = keyword.result() if keyword is not None else []
     ranked = (fuse(semantic, keyword, tuning) if mode == "hybrid" else semantic or keyword)[:k]
     similarity = {}
     if vector is not None and ranked:
         similarity = similarities(sources.store, sources.embedder.name, vector, [r for r, _ in ranked], tuning)
     matched = " ".join([query, *phrases])  # what highlights are chosen by
     return _hits(sources, matched, ranked, similarity)
+
+
+@functools.cache
+def _keyword_worker() -> ThreadPoolExecutor:
+    """Threads for the keyword retriever (each keeps its own SQLite connection)."""
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="findings-keyword")
 
 
 def similarities(
@@ -295,12 +311,23 @@ def _phrase(text: str) -> str:
 
 
 def keyword_candidates(
-    store: Store, terms: list[str], scope: ParagraphScope, pool: int, phrases: Sequence[str] = ()
+    store: Store, terms: list[str], scope: ParagraphScope, pool: int, phrases: Sequence[str] = (),
+    allowed: np.ndarray | None = None,
 ) -> list[tuple[int, float]]:
-    """The `pool` best paragraphs by BM25 for any of the terms or phrases, as (rowid, score)."""
+    """The `pool` best paragraphs by BM25 for any of the terms or phrases, as (rowid, score).
+
+    Terms in half the paragraphs or more are left out when the query has rarer ones: BM25
+    gives them no weight, so they change no ranking, only the time (`Store.common_terms`).
+    `allowed`: the scope's rowids when it names no report, section or tag (see
+    `Store.keyword_search`)."""
     if not terms and not phrases:
         return []
-    return store.keyword_search(fts_query(terms, phrases), pool, scope)
+    common = store.common_terms([*terms, *(_phrase(p) for p in phrases)])
+    rare_terms = [t for t in terms if t not in common]
+    rare_phrases = [p for p in phrases if _phrase(p) not in common]
+    if rare_terms or rare_phrases:
+        terms, phrases = rare_terms, rare_phrases
+    return store.keyword_search(fts_query(terms, phrases), pool, scope, allowed)
 
 
 def query_vector(embedder: Embedder, query: str, expansion: Expansion | None = None) -> np.ndarray:

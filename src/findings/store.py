@@ -150,6 +150,7 @@ class Store:
         upgrade = create if upgrade is None else upgrade
         self.damaged: dict[str, str] = {}  # report id -> what is damaged (warned once each)
         self._warned: set[str] = set()
+        self._term_counts: tuple[int, dict[str, int]] = (-2, {})  # (generation, term -> paragraphs)
         self._check_folder(create)
         self._local = threading.local()
         self._connections: weakref.WeakSet[_Connection] = weakref.WeakSet()
@@ -564,10 +565,19 @@ class Store:
         return {row[0]: row[1] for row in rows}
 
     def keyword_search(
-        self, match: str, limit: int, scope: ParagraphScope | None = None
+        self, match: str, limit: int, scope: ParagraphScope | None = None,
+        allowed: np.ndarray | None = None,
     ) -> list[tuple[int, float]]:
-        """(rowid, BM25 score, higher is better) for an FTS5 MATCH expression, best first."""
-        where, params = self._scope_sql(scope or ParagraphScope(include_boilerplate=True))
+        """(rowid, BM25 score, higher is better) for an FTS5 MATCH expression, best first.
+
+        With `allowed` (sorted rowids: what the scope leaves when it names no report, section or
+        tag, such as `Snapshot.scope_rowids`), FTS5 ranks alone and rows outside it are dropped
+        afterwards: joining the paragraphs table to test each match for boilerplate took about
+        40% of the time of a query with a common word (bench/bench.py)."""
+        scope = scope or ParagraphScope(include_boilerplate=True)
+        if allowed is not None and scope.everything:
+            return self._keyword_search_alone(match, limit, allowed)
+        where, params = self._scope_sql(scope)
         rows = self.db.execute(
             f"SELECT f.rowid, -bm25(paragraphs_fts, {BM25_WEIGHTS}) AS score FROM paragraphs_fts f"
             " JOIN paragraphs p ON p.rowid = f.rowid"
@@ -576,6 +586,49 @@ class Store:
             [match, *params, limit],
         ).fetchall()
         return [(row[0], float(row[1])) for row in rows]
+
+    def _keyword_search_alone(self, match: str, limit: int, allowed: np.ndarray) -> list[tuple[int, float]]:
+        fetch = limit + limit // 4 + 8
+        while True:
+            rows = self.db.execute(
+                f"SELECT rowid, -bm25(paragraphs_fts, {BM25_WEIGHTS}) FROM paragraphs_fts"
+                f" WHERE paragraphs_fts MATCH ? ORDER BY bm25(paragraphs_fts, {BM25_WEIGHTS}) LIMIT ?",
+                [match, fetch],
+            ).fetchall()
+            if rows and allowed.size:
+                rowids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+                at = np.minimum(np.searchsorted(allowed, rowids), allowed.size - 1)
+                keep = (allowed[at] == rowids).tolist()
+            else:
+                keep = [False] * len(rows)
+            found = [(row[0], float(row[1])) for row, kept in zip(rows, keep, strict=True) if kept]
+            if len(found) >= limit or len(rows) < fetch:
+                return found[:limit]
+            fetch *= 2
+
+    def common_terms(self, terms: Iterable[str], share: float = 0.5) -> set[str]:
+        """The terms (words, or FTS5 phrases in double quotes) found in at least `share` of the
+        paragraphs.
+
+        FTS5's BM25 gives a term in half the paragraphs or more no weight (its idf,
+        log((N - n + 0.5) / (n + 0.5)), is floored at 1e-6), so matching it ranks nothing and
+        only costs time: "children" is in 81% of the corpus's paragraphs.  Counts are kept
+        until the paragraphs change."""
+        generation = self.generation
+        if self._term_counts[0] != generation:
+            total = self.db.execute("SELECT count(*) FROM paragraphs").fetchone()[0]
+            self._term_counts = (generation, {"": total})
+        counts = self._term_counts[1]
+        common = set()
+        for term in terms:
+            if term not in counts:
+                quoted = term if term.startswith('"') else '"' + term.replace('"', '""') + '"'
+                counts[term] = self.db.execute(
+                    "SELECT count(*) FROM paragraphs_fts WHERE paragraphs_fts MATCH ?", [quoted]
+                ).fetchone()[0]
+            if counts[""] and counts[term] >= share * counts[""]:
+                common.add(term)
+        return common
 
     # --- vectors ----------------------------------------------------------------------------
 
