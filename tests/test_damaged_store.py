@@ -184,7 +184,7 @@ def test_a_short_vector_is_left_out_of_meaning_search_and_reindex_repairs_it(cop
     with caplog.at_level(logging.WARNING, logger="findings.store"):
         hits = library.search(victim.text, k=5, mode="semantic")
     assert hits and victim.id not in [h.paragraph.id for h in hits]
-    assert (f"report {BLACKPOOL} is damaged in the index (a stored vector is 10 bytes, not 256): that paragraph "
+    assert (f"report {BLACKPOOL} is damaged in the index (a stored vector is 10 bytes, not 128): that paragraph "
             f"is left out of meaning search; run `findings reindex --index {copy}`") in caplog.text
     assert not (copy / "vectors.faiss").exists()  # a search never writes
     repairer = FakeEmbedder()

@@ -134,3 +134,29 @@ def test_a_reader_catches_up_with_another_process_in_memory_and_writes_nothing(t
     assert any(h.report.id == "blackpool-2012-child-protection" for h in hits)
     assert len(fresh.vectors()) > before
     assert _saved_files(tmp_path) == saved  # the reader caught up in memory only
+
+
+def test_an_index_of_an_earlier_version_is_read_then_reindex_halves_its_vectors(tmp_path):
+    """Indexes built before December 2026 stored float32 vectors: they still answer, and
+    `findings reindex` rewrites them as float16 and gives the space back."""
+    import numpy as np
+
+    library = Library(Settings.load(tmp_path), embedder=FakeEmbedder())
+    library.ingest([SEEDS])
+    db = library.store.db
+    assert {r[0] for r in db.execute("SELECT length(vector) = dim * 2 FROM vectors")} == {1}
+    halved_answer = [h.paragraph.id for h in library.search("domestic abuse over-optimism", k=10)]
+    rows = db.execute("SELECT rowid, vector FROM vectors").fetchall()
+    db.executemany("UPDATE vectors SET vector = ? WHERE rowid = ?",
+                   [(np.frombuffer(v, dtype=np.float16).astype(np.float32).tobytes(), r) for r, v in rows])
+    db.execute("VACUUM")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    size = (tmp_path / "findings.db").stat().st_size
+    float32_bytes = sum(len(v) for _, v in rows) * 2
+    older = Library(Settings.load(tmp_path), embedder=FakeEmbedder())
+    assert [h.paragraph.id for h in older.search("domestic abuse over-optimism", k=10)] == halved_answer
+    older.reindex()
+    assert {r[0] for r in older.store.db.execute("SELECT length(vector) = dim * 2 FROM vectors")} == {1}
+    assert (tmp_path / "findings.db").stat().st_size <= size - 0.4 * float32_bytes
+    again = Library(Settings.load(tmp_path), embedder=FakeEmbedder())
+    assert [h.paragraph.id for h in again.search("domestic abuse over-optimism", k=10)] == halved_answer

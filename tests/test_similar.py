@@ -110,7 +110,8 @@ def test_matches_brute_force_cosine_oracle(seeds_library):
     for authority, hits in got.items():
         want = expected[authority][:5]
         assert [h[0] for h in hits] == [w[0] for w in want]
-        np.testing.assert_allclose([h[1] for h in hits], [w[1] for w in want], rtol=1e-5)
+        # The index holds float16 codes, the oracle the stored float16 vectors renormalised.
+        np.testing.assert_allclose([h[1] for h in hits], [w[1] for w in want], atol=1e-3)
 
 
 def test_same_council_only_when_asked_and_never_the_source(seeds_library):
@@ -187,7 +188,8 @@ def test_paragraph_without_stored_vector_is_embedded(library):
     )
     after = [(h.paragraph.id, h.score) for h in all_hits(library.similar(P9))]
     assert [a[0] for a in after] == [b[0] for b in before]
-    np.testing.assert_allclose([a[1] for a in after], [b[1] for b in before], rtol=1e-5)
+    # the stored vector was float16, the fresh one float32
+    np.testing.assert_allclose([a[1] for a in after], [b[1] for b in before], atol=1e-3)
 
 
 def test_cli_similar_json_has_hit_fields_group_and_rank(library, monkeypatch):

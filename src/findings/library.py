@@ -297,7 +297,8 @@ class Library:
 
     def reindex(self) -> int:
         """Embed every paragraph that has no vector for the current model; rebuild FAISS;
-        tag paragraphs read before tagging existed."""
+        tag paragraphs read before tagging existed; rewrite vectors an older version stored as
+        float32 in half precision."""
         with self._writing():
             self._tag_untagged()
             count = 0
@@ -306,6 +307,9 @@ class Library:
                 if rows:
                     self.store.put_vectors(rows)
                     count += len({r[0] for r in rows})
+            halved = self.store.halve_vectors()
+            if halved:
+                logger.info("rewrote %d vectors of an older index in half precision", halved)
             self._vectors = None
             self._save_vectors(rebuild=True)
             return count

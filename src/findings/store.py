@@ -59,6 +59,20 @@ def paragraph_rowid(vector_id: int) -> int:
     return int(vector_id) >> WINDOW_BITS
 
 
+def _unit(rows: np.ndarray) -> np.ndarray:
+    """Float16 rows back as float32 unit vectors (half precision moves a norm by ~1e-4)."""
+    rows = rows.astype(np.float32)
+    return rows / np.maximum(np.linalg.norm(rows, axis=-1, keepdims=True), 1e-12)
+
+
+def _decode(blob: bytes, dim: int) -> np.ndarray:
+    """A stored vector: float16 since December 2026 (half the size; cosines move by < 1e-3),
+    float32 in indexes built before, which are read as they are."""
+    if len(blob) == 2 * dim:
+        return _unit(np.frombuffer(blob, dtype=np.float16))
+    return np.frombuffer(blob, dtype=np.float32).copy()
+
+
 def text_hash(text: str) -> str:
     """The cache key of a paragraph's text: vectors are stored once per (text, model)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
@@ -642,7 +656,7 @@ class Store:
                 row[0]
                 for row in self.db.execute(
                     f"SELECT text_hash FROM vectors WHERE model=? AND text_hash IN ({marks})"
-                    " GROUP BY text_hash HAVING MIN(length(vector) = dim * 4 AND dim > 0)",
+                    " GROUP BY text_hash HAVING MIN(length(vector) IN (dim * 2, dim * 4) AND dim > 0)",
                     [model, *chunk],
                 )
             )
@@ -683,7 +697,14 @@ class Store:
         if not rows:
             return np.zeros(0, dtype=np.int64), np.zeros((0, dim or 0), dtype=np.float32)
         ids = np.fromiter(((r[0] << WINDOW_BITS) | r[1] for r in rows), dtype=np.int64, count=len(rows))
-        matrix = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float32).reshape(len(rows), rows[0][2])
+        matrix = np.empty((len(rows), rows[0][2]), dtype=np.float32)
+        half = np.fromiter((len(r[3]) == 2 * r[2] for r in rows), dtype=bool, count=len(rows))
+        if half.any():
+            blobs = b"".join(r[3] for r, h in zip(rows, half, strict=True) if h)
+            matrix[half] = _unit(np.frombuffer(blobs, dtype=np.float16).reshape(-1, rows[0][2]))
+        if not half.all():
+            blobs = b"".join(r[3] for r, h in zip(rows, half, strict=True) if not h)
+            matrix[~half] = np.frombuffer(blobs, dtype=np.float32).reshape(-1, rows[0][2])
         return ids, matrix
 
     def _whole_vectors(self, rows: list[sqlite3.Row], dim: int | None) -> list[sqlite3.Row]:
@@ -692,23 +713,23 @@ class Store:
             dim = rows[0][2] if isinstance(rows[0][2], int) else None
         whole = []
         for row in rows:
-            if isinstance(row[3], bytes) and row[2] == dim and len(row[3]) == 4 * dim:
+            if isinstance(row[3], bytes) and row[2] == dim and len(row[3]) in (2 * dim, 4 * dim):
                 whole.append(row)
             else:
                 size = len(row[3]) if isinstance(row[3], bytes) else 0
-                self._damaged(str(row[4]), f"a stored vector is {size} bytes, not {4 * (dim or 0)}",
+                self._damaged(str(row[4]), f"a stored vector is {size} bytes, not {2 * (dim or 0)}",
                               "that paragraph is left out of meaning search")
         return whole
 
     def paragraph_vector(self, rowid: int, model: str, window: int = 0) -> np.ndarray | None:
         """One stored vector of a paragraph (window 0: the whole paragraph), if any and whole."""
         row = self.db.execute(
-            "SELECT v.vector FROM paragraphs p JOIN vectors v"
+            "SELECT v.vector, v.dim FROM paragraphs p JOIN vectors v"
             " ON v.text_hash = p.text_hash AND v.model = ? AND v.window = ? WHERE p.rowid = ?"
-            " AND length(v.vector) = v.dim * 4",
+            " AND length(v.vector) IN (v.dim * 2, v.dim * 4)",
             (model, window, rowid),
         ).fetchone()
-        return np.frombuffer(row[0], dtype=np.float32).copy() if row else None
+        return _decode(row[0], row[1]) if row else None
 
     def put_vectors(self, rows: Iterable[tuple[str, str, int, np.ndarray]]) -> None:
         with self.transaction() as db:
@@ -720,10 +741,32 @@ class Store:
         db.executemany(
             "INSERT OR REPLACE INTO vectors (text_hash, model, window, dim, vector) VALUES (?,?,?,?,?)",
             [
-                (h, model, w, int(v.shape[0]), np.asarray(v, dtype=np.float32).tobytes())
+                (h, model, w, int(v.shape[0]), np.asarray(v, dtype=np.float16).tobytes())
                 for h, model, w, v in rows
             ],
         )
+
+    def halve_vectors(self, batch: int = 5000) -> int:
+        """Rewrite vectors stored as float32 (indexes built before December 2026) as float16,
+        then give the freed pages back to the disk (VACUUM); returns how many were rewritten.
+        The values move by less than float16's precision, so no vector index is out of date."""
+        done = 0
+        while True:
+            with self.transaction() as db:
+                rows = db.execute(
+                    "SELECT rowid, dim, vector FROM vectors WHERE length(vector) = dim * 4 LIMIT ?", (batch,)
+                ).fetchall()
+                db.executemany(
+                    "UPDATE vectors SET vector = ? WHERE rowid = ?",
+                    [(np.frombuffer(r[2], dtype=np.float32).astype(np.float16).tobytes(), r[0]) for r in rows],
+                )
+            done += len(rows)
+            if len(rows) < batch:
+                break
+        if done:
+            self.db.execute("VACUUM")
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the file shrinks only now
+        return done
 
     def unembedded_count(self, model: str) -> int:
         return self.db.execute(
