@@ -289,10 +289,25 @@ def phase_plain_serve(index: str, queries: list[str], t0: float) -> dict:
     return result
 
 
+def phase_ours_vectors(index: str, files: list[str]) -> dict:
+    """Bring the vector index level with the store and save it, as an ingest ends (used after
+    bench/national.py wrote a replicated store)."""
+    del files
+    from findings.config import Settings
+    from findings.library import Library
+
+    begin = time.perf_counter()
+    library = Library(Settings.load(index))
+    sync = library._save_vectors()
+    return {"seconds": time.perf_counter() - begin, "vectors": len(library.vectors()),
+            "index_type": library.vectors().index_type, "sync": str(sync),
+            "peak_rss_mb": peak_rss_mb()}
+
+
 PHASES = {
     "ours-ingest": phase_ours_ingest, "ours-reingest": phase_ours_reingest,
     "ours-serve": phase_ours_serve, "plain-ingest": phase_plain_ingest,
-    "plain-serve": phase_plain_serve,
+    "plain-serve": phase_plain_serve, "ours-vectors": phase_ours_vectors,
 }
 
 
@@ -334,15 +349,32 @@ def _ratio(ours: float | None, plain: float | None) -> str:
     return f"{ours / plain:.2f}"
 
 
+# Issue 17's targets, by row label (shown beside each figure).
+TARGETS = {
+    "ingest, cold: pages/s": ">= 2x plain",
+    "index size on disk, MB": "<= 4x plain",
+    "query hybrid p50, ms": "<= 15",
+    "query hybrid p95, ms": "<= 30",
+    "add one report, s (whole process)": "< 3",
+    "remove one report, s (whole process)": "< 3",
+    "national: index size on disk, MB": "<= 3000",
+    "national: peak RSS while serving, MB": "<= 2000",
+    "national: time from process start to first answer, s": "< 3",
+}
+
+
 def table(results: dict) -> str:
+    from statistics import median
+
     ours, plain = results["ours"], results.get("plain")
     pages, reports = results["pages"], results["reports"]
     ing, serve = ours["ingest"], ours["serve"]
-    rows: list[tuple[str, str, str, str]] = []
+    rows: list[tuple[str, str, str, str, str]] = []
 
     def row(label: str, mine: float | None, theirs: float | None, fmt: str = "{:.1f}") -> None:
+        target = TARGETS.get(label, "<= 50" if label.startswith("national: query") and "p95" in label else "")
         rows.append((label, fmt.format(mine) if mine is not None else "",
-                     fmt.format(theirs) if theirs is not None else "", _ratio(mine, theirs)))
+                     fmt.format(theirs) if theirs is not None else "", _ratio(mine, theirs), target))
 
     p_ing = plain["ingest"] if plain else None
     p_serve = plain["serve"] if plain else None
@@ -364,6 +396,29 @@ def table(results: dict) -> str:
     for name, stats in serve["latency_ms"].items():
         for q in ("p50", "p95", "p99"):
             row(f"query {name} {q}, ms", stats[q], plain_sem[q] if plain_sem else None, "{:.1f}")
+    incremental = ours.get("incremental")
+    if incremental:
+        row("add one report, s (whole process)", median(incremental["add"]), None, "{:.2f}")
+        row("remove one report, s (whole process)", median(incremental["remove"]), None, "{:.2f}")
+    national = results.get("national")
+    if national:
+        n_serve = national["serve"]
+        row("national: reports", national["reports"], None, "{:.0f}")
+        row("national: paragraphs", national["paragraphs"], None, "{:.0f}")
+        row("national: vectors", national["vectors"], None, "{:.0f}")
+        row("national: index size on disk, MB", national["index_mb"], plain["index_mb"] if plain else None)
+        if plain:
+            rate = p_ing and pages / p_ing["seconds"]
+            row("national: ingest, cold, predicted from pages/s, minutes",
+                national["pages"] / (pages / ing["seconds"]) / 60, national["pages"] / rate / 60)
+        row("national: vector index build at the end of ingest, s", national["vectors_build"]["seconds"], None)
+        row("national: time from process start to first answer, s", n_serve["first_answer_s"],
+            p_serve["first_answer_s"] if p_serve else None, "{:.2f}")
+        row("national: peak RSS while serving, MB", n_serve["peak_rss_mb"],
+            p_serve["peak_rss_mb"] if p_serve else None, "{:.0f}")
+        for name, stats in n_serve["latency_ms"].items():
+            for q in ("p50", "p95"):
+                row(f"national: query {name} {q}, ms", stats[q], plain_sem[q] if plain_sem else None, "{:.1f}")
     lines = [
         (
             f"Corpus: {reports} reports, {pages} PDF pages ({results['folder']}); "
@@ -376,16 +431,21 @@ def table(results: dict) -> str:
             f"{ing['load_average']}; ours serve {serve['load_average']}"
             + (f"; plain ingest {p_ing['load_average']}; plain serve {p_serve['load_average']}"
                if plain else "")
+            + (f"; add/remove one report {incremental['load_average']}" if incremental else "")
+            + (f"; national serve {national['serve']['load_average']}" if national else "")
             + "."
         ),
         "",
-        "| figure | findings | plain pipeline | ratio (ours / plain) |",
-        "| --- | ---: | ---: | ---: |",
+        "| figure | findings | plain pipeline | ratio (ours / plain) | target (issue 17) |",
+        "| --- | ---: | ---: | ---: | --- |",
     ]
-    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    lines += [f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in rows]
     if plain:
         lines += ["", ("The plain pipeline has no keyword index, filters or highlights: every "
                        "latency ratio is against its one brute-force semantic query.")]
+    if national:
+        lines += ["", (f"National: the built index's reports replicated to {national['reports']:,} "
+                       "(bench/national.py); the plain pipeline's figures beside them are its 365-report ones.")]
     if results.get("ndcg"):
         scores = ", ".join(f"{mode} {value:.3f}" for mode, value in results["ndcg"].items())
         lines += ["", f"Dev-set nDCG@10 of the built index: {scores}"]
@@ -415,6 +475,20 @@ def write_out(path: Path, text: str, command: str, info: dict, label: str = "") 
     path.write_text(new)
 
 
+def national_scale(index: Path, reports: int, queries: list[str], work: Path) -> dict:
+    """The built index replicated to `reports` (bench/national.py), its vector index built
+    and saved as an ingest ends, then served; the replica is deleted after."""
+    from national import replicate
+
+    target = work / "national"
+    made = replicate(index, target, reports)
+    made["vectors_build"] = run_phase("ours-vectors", {"index": str(target), "files": []})
+    made["index_mb"] = folder_mb(target)
+    made["serve"] = run_phase("ours-serve", {"index": str(target), "queries": queries})
+    shutil.rmtree(target, ignore_errors=True)
+    return made
+
+
 def devset_files(folder: Path) -> list[Path]:
     data = json.loads((ROOT / "src" / "findings" / "data" / "devset.json").read_text())
     return [folder / source for source in data["reports"] if (folder / source).is_file()]
@@ -442,6 +516,10 @@ def main() -> None:
     parser.add_argument("--label", default="",
                         help="with --out: write between <!-- bench:LABEL:start/end --> markers")
     parser.add_argument("--limit", type=int, help="only the first N files")
+    parser.add_argument("--skip-incremental", action="store_true",
+                        help="do not time adding and removing one report of the built index")
+    parser.add_argument("--national", type=int, default=0, metavar="N",
+                        help="also replicate the built index to N reports and serve it (bench/national.py)")
     parser.add_argument("--devset-reports", action="store_true",
                         help="only the reports the dev set was judged over; also print nDCG@10")
     parser.add_argument("--keep", type=Path, help="build the indexes here (and DIR-plain); keep them")
@@ -486,6 +564,14 @@ def main() -> None:
             measure("plain", "ingest", "plain-ingest", {**payload, "index": str(plain_index)})
             results["plain"]["index_mb"] = folder_mb(plain_index)
             measure("plain", "serve", "plain-serve", {"index": str(plain_index), "queries": queries})
+        if not args.skip_incremental and "incremental" not in results["ours"]:
+            from incremental import measure as incremental
+
+            results["ours"]["incremental"] = incremental(ours_index, rounds=3)
+            saved.write_text(json.dumps(results, indent=1))
+        if args.national and "national" not in results:
+            results["national"] = national_scale(ours_index, args.national, queries, work)
+            saved.write_text(json.dumps(results, indent=1))
         if args.devset_reports and "ndcg" not in results:
             results["ndcg"] = ndcg(ours_index)
             saved.write_text(json.dumps(results, indent=1))

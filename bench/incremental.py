@@ -33,33 +33,40 @@ def run(*args: str) -> float:
     return seconds
 
 
+def measure(index: Path, rounds: int = 3, report_id: str | None = None) -> dict:
+    """Add and remove one report of a copy of `index`, `rounds` times; seconds of each."""
+    from findings.config import Settings
+    from findings.library import Library
+
+    with tempfile.TemporaryDirectory(prefix="findings-incremental-") as work:
+        copy = Path(work) / "index"
+        shutil.copytree(index, copy)
+        library = Library(Settings.load(copy), embed=False)
+        reports = library.store.reports()
+        report = next(r for r in reports if r.id == report_id) if report_id else reports[0]
+        vectors = len(library.store.vector_ids(library.store.models()[0]))
+        library.store.close()
+        run("remove", report.id, "--index", str(copy))  # untimed: the report is now absent
+        print(f"index: {len(reports)} reports, {vectors:,} vectors; report {report.id} ({report.source})",
+              file=sys.stderr)
+        adds, removes = [], []
+        for round_ in range(1, rounds + 1):
+            adds.append(run("ingest", report.source, "--index", str(copy)))
+            removes.append(run("remove", report.id, "--index", str(copy)))
+            print(f"round {round_}: add {adds[-1]:.2f} s, remove {removes[-1]:.2f} s", file=sys.stderr)
+    return {"add": adds, "remove": removes, "report": report.id, "vectors": vectors,
+            "load_average": ", ".join(f"{x:.2f}" for x in os.getloadavg())}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--report", default=None, help="the report to add and remove (default: the first)")
     args = parser.parse_args()
-    from findings.config import Settings
-    from findings.library import Library
-
-    with tempfile.TemporaryDirectory(prefix="findings-incremental-") as work:
-        copy = Path(work) / "index"
-        shutil.copytree(args.index, copy)
-        library = Library(Settings.load(copy), embed=False)
-        reports = library.store.reports()
-        report = next(r for r in reports if r.id == args.report) if args.report else reports[0]
-        vectors = len(library.store.vector_ids(library.store.models()[0]))
-        library.store.close()
-        run("remove", report.id, "--index", str(copy))  # untimed: the report is now absent
-        print(f"index: {len(reports)} reports, {vectors:,} vectors; report {report.id} ({report.source})")
-        adds, removes = [], []
-        for round_ in range(1, args.rounds + 1):
-            adds.append(run("ingest", report.source, "--index", str(copy)))
-            removes.append(run("remove", report.id, "--index", str(copy)))
-            print(f"round {round_}: add {adds[-1]:.2f} s, remove {removes[-1]:.2f} s")
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"median: add one report {statistics.median(adds):.2f} s, remove it {statistics.median(removes):.2f} s "
-          f"(whole processes; load average {load})")
+    result = measure(args.index, args.rounds, args.report)
+    print(f"median: add one report {statistics.median(result['add']):.2f} s, remove it "
+          f"{statistics.median(result['remove']):.2f} s (whole processes; load average {result['load_average']})")
 
 
 if __name__ == "__main__":
