@@ -42,7 +42,7 @@ def main() -> None:
         shutil.copytree(args.index, copy)
         store = Store(copy)
         with store.transaction() as db:
-            db.execute("DELETE FROM vectors")
+            db.execute("DELETE FROM embeddings")
         store.close()
         library = Library(Settings.load(copy))
         library.embedder.encode_query("warm up")

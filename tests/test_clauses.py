@@ -124,7 +124,7 @@ def test_upgrading_an_index_drops_vectors_of_the_old_clause_scheme_and_keeps_rep
 
     _index_of_schema_version_1(tmp_path / "index", [(1, P9), (2, "Leaders know their services well.")])
     upgraded = Library(Settings.load(tmp_path / "index"), embedder=FakeEmbedder())
-    assert upgraded.store.db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0] == 0
+    assert upgraded.store.db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] == 0
     assert upgraded.store.report_ids() == {"blackpool-note"}
     assert upgraded.search("leaders", mode="keyword")  # keyword search needs no vectors
     try:

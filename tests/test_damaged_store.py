@@ -176,16 +176,18 @@ def test_a_damaged_paragraph_is_left_out_and_the_rest_of_its_report_stays(copy, 
 def test_a_short_vector_is_left_out_of_meaning_search_and_reindex_repairs_it(copy, caplog):
     store = Store(copy)
     victim = [p for p in store.paragraphs(BLACKPOOL) if p.number and not p.boilerplate and len(p.text) > 300][0]
+    whole = store.db.execute("SELECT length(e.vectors) FROM embeddings e JOIN paragraphs p"
+                             " ON p.text_hash = e.text_hash WHERE p.id = ?", (victim.id,)).fetchone()[0]
     store.close()
-    damage(copy, f"UPDATE vectors SET vector = substr(vector, 1, 10) WHERE text_hash ="
+    damage(copy, f"UPDATE embeddings SET vectors = substr(vectors, 1, 10) WHERE text_hash ="
                  f" (SELECT text_hash FROM paragraphs WHERE id = '{victim.id}')")
     (copy / "vectors.faiss").unlink()  # the vector index must be rebuilt from the stored vectors
     library = Library(Settings.load(copy), embedder=FakeEmbedder(), create=False)
     with caplog.at_level(logging.WARNING, logger="findings.store"):
         hits = library.search(victim.text, k=5, mode="semantic")
     assert hits and victim.id not in [h.paragraph.id for h in hits]
-    assert (f"report {BLACKPOOL} is damaged in the index (a stored vector is 10 bytes, not 128): that paragraph "
-            f"is left out of meaning search; run `findings reindex --index {copy}`") in caplog.text
+    assert (f"report {BLACKPOOL} is damaged in the index (a stored vector blob is 10 bytes, not {whole}): that "
+            f"paragraph is left out of meaning search; run `findings reindex --index {copy}`") in caplog.text
     assert not (copy / "vectors.faiss").exists()  # a search never writes
     repairer = FakeEmbedder()
     writer = Library(Settings.load(copy), embedder=repairer)
@@ -213,7 +215,7 @@ def test_a_lost_change_counter_is_told_and_searches_stay_right_until_an_ingest_r
     assert state["generation"] == writer.store.generation
 
 
-@pytest.mark.parametrize("table", ["paragraphs_fts", "vectors", "meta", "corrections", "collections"])
+@pytest.mark.parametrize("table", ["paragraphs_fts", "embeddings", "meta", "corrections", "collections"])
 def test_a_dropped_table_is_one_sentence(copy, table):
     damage(copy, f"DROP TABLE {table}")
     for command in (["reports"], ["search", "care", "--mode", "keyword"], ["ingest", "--no-embed", str(SEEDS)]):

@@ -10,7 +10,7 @@ from fakes import FakeEmbedder
 from findings.config import Settings
 from findings.errors import IngestLocked
 from findings.library import Library, VectorSync
-from findings.store import StoreError
+from findings.store import Store, StoreError
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
@@ -136,27 +136,46 @@ def test_a_reader_catches_up_with_another_process_in_memory_and_writes_nothing(t
     assert _saved_files(tmp_path) == saved  # the reader caught up in memory only
 
 
-def test_an_index_of_an_earlier_version_is_read_then_reindex_halves_its_vectors(tmp_path):
-    """Indexes built before December 2026 stored float32 vectors: they still answer, and
-    `findings reindex` rewrites them as float16 and gives the space back."""
+def test_an_index_of_an_earlier_version_has_its_vectors_packed_when_opened_to_write(tmp_path):
+    """Indexes built before December 2026 stored one float16 or float32 row per vector: opening
+    one to write packs them in 8 bits, a row per text, and gives the space back; the answers
+    stay the same.  A text whose older rows are not whole is embedded again by reindex."""
     import numpy as np
+
+    from findings.vector_codes import unpack
 
     library = Library(Settings.load(tmp_path), embedder=FakeEmbedder())
     library.ingest([SEEDS])
+    answer = [h.paragraph.id for h in library.search("domestic abuse over-optimism", k=10)]
     db = library.store.db
-    assert {r[0] for r in db.execute("SELECT length(vector) = dim * 2 FROM vectors")} == {1}
-    halved_answer = [h.paragraph.id for h in library.search("domestic abuse over-optimism", k=10)]
-    rows = db.execute("SELECT rowid, vector FROM vectors").fetchall()
-    db.executemany("UPDATE vectors SET vector = ? WHERE rowid = ?",
-                   [(np.frombuffer(v, dtype=np.float16).astype(np.float32).tobytes(), r) for r, v in rows])
+    packed = db.execute("SELECT text_hash, model, dim, count, vectors FROM embeddings").fetchall()
+    db.executescript("""
+        CREATE TABLE vectors (text_hash TEXT NOT NULL, model TEXT NOT NULL, window INTEGER NOT NULL,
+            dim INTEGER NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (text_hash, model, window));
+        DROP TABLE embeddings;
+        DELETE FROM migrations WHERE name = 'm008_pack_vectors_in_8_bits_per_text';
+        PRAGMA user_version = 7;
+    """)
+    older_rows = [
+        (h, m, w, d, vector.astype(np.float32 if w % 2 else np.float16).tobytes())
+        for h, m, d, n, blob in packed for w, vector in enumerate(unpack(blob, n, d))
+    ]
+    db.executemany("INSERT INTO vectors VALUES (?, ?, ?, ?, ?)", older_rows)
+    broken = next(h for h, _, _, n, _ in packed if n > 1)  # loses its vector number 1
+    db.execute("DELETE FROM vectors WHERE text_hash = ? AND window = 1", (broken,))
     db.execute("VACUUM")
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    library.store.close()
     size = (tmp_path / "findings.db").stat().st_size
-    float32_bytes = sum(len(v) for _, v in rows) * 2
+    older_bytes = sum(len(r[4]) for r in older_rows)
+    with pytest.raises(StoreError, match="findings reindex"):  # a reader never changes an index
+        Store(tmp_path, create=False)
+
     older = Library(Settings.load(tmp_path), embedder=FakeEmbedder())
-    assert [h.paragraph.id for h in older.search("domestic abuse over-optimism", k=10)] == halved_answer
+    rows = older.store.db.execute("SELECT text_hash, count FROM embeddings").fetchall()
+    assert {r[0]: r[1] for r in rows} == {h: n for h, _, _, n, _ in packed if h != broken}
+    assert (tmp_path / "findings.db").stat().st_size <= size - 0.5 * older_bytes
+    assert older.missing_vectors() >= 1
     older.reindex()
-    assert {r[0] for r in older.store.db.execute("SELECT length(vector) = dim * 2 FROM vectors")} == {1}
-    assert (tmp_path / "findings.db").stat().st_size <= size - 0.4 * float32_bytes
-    again = Library(Settings.load(tmp_path), embedder=FakeEmbedder())
-    assert [h.paragraph.id for h in again.search("domestic abuse over-optimism", k=10)] == halved_answer
+    assert older.missing_vectors() == 0
+    assert [h.paragraph.id for h in older.search("domestic abuse over-optimism", k=10)] == answer

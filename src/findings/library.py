@@ -32,7 +32,7 @@ from findings.errors import IngestLocked
 from findings.files import atomic_write, disk_is_full, remove_stale_temps
 from findings.ingest import IngestSummary, embed_new, ingest_paths
 from findings.store import WINDOW_BITS, DiskFull, Snapshot, Store, StoreError, no_report
-from findings.vectors import INDEX_FILE, MANIFEST_FILE
+from findings.vectors import IDS_FILE, INDEX_FILE, MANIFEST_FILE
 
 if TYPE_CHECKING:
     from findings.embedding import Embedder
@@ -131,7 +131,7 @@ class Library:
         from findings.vectors import REBUILD, IndexDamaged, VectorIndex, read_manifest
 
         folder = self.settings.index_dir
-        index = VectorIndex.load(folder, self.embedder.name, self.embedder.dim)
+        index = VectorIndex.load(folder, self.embedder.name, self.embedder.dim, self._stored_vectors)
         state = _read_state(folder)
         # The files must be the ones the state describes: an older pair restored from a backup
         # would otherwise be taken for the generation the state names.
@@ -141,6 +141,11 @@ class Library:
                 f"not match its state file; rebuild it with `{REBUILD}`."
             )
         return index, int(state.get("generation", -1))
+
+    def _stored_vectors(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The stored vectors of the paragraphs these vector ids belong to (their ids, vectors)."""
+        rowids = np.unique(np.asarray(ids, dtype=np.int64) >> WINDOW_BITS)
+        return self.store.paragraph_vectors(self.embedder.name, rowids.tolist(), dim=self.embedder.dim)
 
     def _sync(self, index: VectorIndex) -> tuple[VectorIndex, VectorSync]:
         """Add the stored vectors of paragraphs the index lacks; drop (or mask) those of
@@ -297,8 +302,8 @@ class Library:
 
     def reindex(self) -> int:
         """Embed every paragraph that has no vector for the current model; rebuild FAISS;
-        tag paragraphs read before tagging existed; rewrite vectors an older version stored as
-        float32 in half precision."""
+        tag paragraphs read before tagging existed.  (Opening the store to write has already
+        brought an older index's schema and vectors up to date.)"""
         with self._writing():
             self._tag_untagged()
             count = 0
@@ -307,9 +312,6 @@ class Library:
                 if rows:
                     self.store.put_vectors(rows)
                     count += len({r[0] for r in rows})
-            halved = self.store.halve_vectors()
-            if halved:
-                logger.info("rewrote %d vectors of an older index in half precision", halved)
             self._vectors = None
             self._save_vectors(rebuild=True)
             return count
@@ -340,7 +342,7 @@ class Library:
         folder = self.settings.index_dir
         try:
             with self._ingest_lock():
-                if removed := remove_stale_temps(folder, (INDEX_FILE, MANIFEST_FILE, STATE_FILE)):
+                if removed := remove_stale_temps(folder, (INDEX_FILE, IDS_FILE, MANIFEST_FILE, STATE_FILE)):
                     logger.info("removed %d temp files left by an interrupted save", removed)
                 yield
         except (OSError, sqlite3.Error) as exc:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from findings.vector_codes import PackVectors
+
 if TYPE_CHECKING:
     from findings.store import Store
 
@@ -187,7 +189,33 @@ MIGRATIONS: tuple[Migration, ...] = (
     CREATE INDEX paragraphs_tag ON paragraphs(tag);
     """,
     ),
+    # Vectors are kept once, in 8 bits (findings.vector_codes): one row per paragraph text and
+    # model holds all its vectors, where a row per vector in float16 took three times the room
+    # (its keys and their index as much again).  A text whose older rows are not whole is
+    # dropped here and embedded again by `findings reindex`.
+    Migration(
+        "m008_pack_vectors_in_8_bits_per_text",
+        """
+    CREATE TABLE embeddings (
+        text_hash TEXT NOT NULL,
+        model TEXT NOT NULL,
+        dim INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        vectors BLOB NOT NULL,
+        PRIMARY KEY (text_hash, model)
+    );
+    INSERT INTO embeddings (text_hash, model, dim, count, vectors)
+        SELECT text_hash, model, dim, count, packed FROM (
+            SELECT text_hash, model, MAX(dim) AS dim, COUNT(*) AS count,
+                   findings_pack_vectors(window, dim, vector) AS packed
+            FROM vectors GROUP BY text_hash, model
+        ) WHERE packed IS NOT NULL;
+    DROP TABLE vectors;
+    """,
+    ),
 )
+# After migrations that freed more than this share of the file, it is compacted (VACUUM).
+COMPACT_SHARE = 0.25
 
 
 def migrate(store: Store) -> None:
@@ -202,6 +230,8 @@ def migrate(store: Store) -> None:
             f"the index at {store.folder} was made by a newer version of findings "
             f"(it has migration {(unknown or applied)[-1]})"
         )
+    db.create_aggregate("findings_pack_vectors", 3, PackVectors)
+    done = 0
     for number, migration in enumerate(MIGRATIONS):
         if migration.name in applied:
             continue
@@ -213,6 +243,29 @@ def migrate(store: Store) -> None:
             _record(db, migration.name)
             db.execute(f"PRAGMA user_version = {number + 1}")
         logger.info("index schema migrated: %s", migration.name)
+        done += 1
+    if done:
+        _compact(db)
+
+
+def _compact(db: sqlite3.Connection) -> None:
+    """Give the pages migrations freed back to the disk, when they are a fair share of it, and
+    take the page size new databases have (`store.PAGE_SIZE`; it changes only outside WAL
+    mode).  A database another process is using is left as it is (SQLite reuses the pages)."""
+    from findings.store import PAGE_SIZE
+
+    free = db.execute("PRAGMA freelist_count").fetchone()[0]
+    if free <= COMPACT_SHARE * db.execute("PRAGMA page_count").fetchone()[0]:
+        return
+    try:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if db.execute("PRAGMA journal_mode=DELETE").fetchone()[0] == "delete":
+            db.execute(f"PRAGMA page_size={PAGE_SIZE}")
+        db.execute("VACUUM")
+    except sqlite3.OperationalError as exc:
+        logger.info("index database not compacted after migrating (%s)", exc)
+    finally:
+        db.execute("PRAGMA journal_mode=WAL")
 
 
 def pending(store: Store) -> list[str]:

@@ -31,10 +31,17 @@ from findings.files import disk_is_full
 from findings.migrations import MIGRATIONS, migrate, pending
 from findings.models import Paragraph, Report, ReportMeta
 from findings.store_saved import SavedWork, relink_collected
+from findings.vector_codes import check as check_vectors
+from findings.vector_codes import pack as pack_vectors
+from findings.vector_codes import unpack as unpack_vectors
+from findings.vector_codes import unpack_many
 
 logger = logging.getLogger(__name__)
 
 DB_NAME = "findings.db"
+# A paragraph's packed vectors take 0.4-10 KB; on SQLite's default 4 KB pages a third of the
+# vectors' pages went unused (26.8 of 124.6 MB on the corpus), on 16 KB pages a tenth.
+PAGE_SIZE = 16384
 CORRECTABLE_FIELDS = (
     "authority",
     "report_type",
@@ -59,20 +66,6 @@ def paragraph_rowid(vector_id: int) -> int:
     return int(vector_id) >> WINDOW_BITS
 
 
-def _unit(rows: np.ndarray) -> np.ndarray:
-    """Float16 rows back as float32 unit vectors (half precision moves a norm by ~1e-4)."""
-    rows = rows.astype(np.float32)
-    return rows / np.maximum(np.linalg.norm(rows, axis=-1, keepdims=True), 1e-12)
-
-
-def _decode(blob: bytes, dim: int) -> np.ndarray:
-    """A stored vector: float16 since December 2026 (half the size; cosines move by < 1e-3),
-    float32 in indexes built before, which are read as they are."""
-    if len(blob) == 2 * dim:
-        return _unit(np.frombuffer(blob, dtype=np.float16))
-    return np.frombuffer(blob, dtype=np.float32).copy()
-
-
 def text_hash(text: str) -> str:
     """The cache key of a paragraph's text: vectors are stored once per (text, model)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
@@ -83,7 +76,7 @@ class StoreError(Exception):
 
 
 REQUIRED_TABLES = (
-    "meta", "reports", "paragraphs", "paragraphs_fts", "vectors", "corrections", "collections",
+    "meta", "reports", "paragraphs", "paragraphs_fts", "embeddings", "corrections", "collections",
     "collection_items", "saved_searches",
 )
 
@@ -169,6 +162,8 @@ class Store:
         self._local = threading.local()
         self._connections: weakref.WeakSet[_Connection] = weakref.WeakSet()
         try:
+            if not self.path.exists():
+                self.db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # only before the first table
             self.db.execute("PRAGMA journal_mode=WAL")
             if not upgrade and (missing := pending(self)):
                 raise StoreError(
@@ -645,6 +640,11 @@ class Store:
         return common
 
     # --- vectors ----------------------------------------------------------------------------
+    # One `embeddings` row per (paragraph text, model): its `count` vectors (windows, then
+    # clauses) packed in 8 bits by findings.vector_codes.  This is the only copy on disk: the
+    # FAISS file keeps the HNSW graph, and its codes are made from these rows when it loads.
+
+    _WHOLE = "e.dim > 0 AND e.count > 0 AND length(e.vectors) = e.count * (e.dim + 4)"
 
     def cached_hashes(self, model: str, hashes: Iterable[str]) -> set[str]:
         """The hashes among `hashes` whose vectors are stored whole (a damaged one is embedded
@@ -655,8 +655,8 @@ class Store:
             found.update(
                 row[0]
                 for row in self.db.execute(
-                    f"SELECT text_hash FROM vectors WHERE model=? AND text_hash IN ({marks})"
-                    " GROUP BY text_hash HAVING MIN(length(vector) IN (dim * 2, dim * 4) AND dim > 0)",
+                    f"SELECT e.text_hash FROM embeddings e WHERE e.model=? AND e.text_hash IN ({marks})"
+                    f" AND {self._WHOLE}",
                     [model, *chunk],
                 )
             )
@@ -665,71 +665,63 @@ class Store:
     def vector_ids(self, model: str) -> np.ndarray:
         """The ids (`vector_id`) of every stored vector of every paragraph, sorted."""
         rows = self.db.execute(
-            "SELECT p.rowid, v.window FROM paragraphs p JOIN vectors v"
-            " ON v.text_hash = p.text_hash AND v.model = ? AND v.window < ?",
-            (model, 1 << WINDOW_BITS),
+            "SELECT p.rowid, e.count FROM paragraphs p JOIN embeddings e"
+            f" ON e.text_hash = p.text_hash AND e.model = ? WHERE {self._WHOLE}",
+            (model,),
         ).fetchall()
-        ids = np.fromiter(((r[0] << WINDOW_BITS) | r[1] for r in rows), dtype=np.int64, count=len(rows))
-        return np.sort(ids)
+        ids = [(r[0] << WINDOW_BITS) | w for r in rows for w in range(min(r[1], 1 << WINDOW_BITS))]
+        return np.sort(np.asarray(ids, dtype=np.int64))
 
     def paragraph_vectors(
         self, model: str, rowids: Sequence[int] | None = None, dim: int | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """(vector ids, vectors): one row per window and clause of the stored paragraphs (all,
-        or those of `rowids`).  `paragraph_rowid(id)` gives back the paragraph's rowid.  A
-        vector that is not `dim` (else its row's own dim) floats long is left out, with a
-        warning naming its report."""
+        or those of `rowids`), in order of id.  `paragraph_rowid(id)` gives back the paragraph's
+        rowid.  Vectors that are not `dim` (else the first row's dim) floats long, or whose blob
+        is damaged, are left out, with a warning naming their report."""
         sql = (
-            "SELECT p.rowid, v.window, v.dim, v.vector, p.report_id FROM paragraphs p JOIN vectors v"
-            " ON v.text_hash = p.text_hash AND v.model = ? AND v.window < ?"
+            "SELECT p.rowid, e.count, e.dim, e.vectors, p.report_id FROM paragraphs p JOIN embeddings e"
+            " ON e.text_hash = p.text_hash AND e.model = ?"
         )
         if rowids is None:
-            rows = self.db.execute(sql + " ORDER BY p.rowid, v.window", (model, 1 << WINDOW_BITS)).fetchall()
+            rows = self.db.execute(sql + " ORDER BY p.rowid", (model,)).fetchall()
         else:
             rows = []
             for chunk in _chunks(sorted({int(r) for r in rowids}), 500):
                 marks = ",".join("?" * len(chunk))
-                rows += self.db.execute(
-                    sql + f" WHERE p.rowid IN ({marks}) ORDER BY p.rowid, v.window",
-                    [model, 1 << WINDOW_BITS, *chunk],
-                ).fetchall()
-        rows = self._whole_vectors(rows, dim)
-        if not rows:
-            return np.zeros(0, dtype=np.int64), np.zeros((0, dim or 0), dtype=np.float32)
-        ids = np.fromiter(((r[0] << WINDOW_BITS) | r[1] for r in rows), dtype=np.int64, count=len(rows))
-        matrix = np.empty((len(rows), rows[0][2]), dtype=np.float32)
-        half = np.fromiter((len(r[3]) == 2 * r[2] for r in rows), dtype=bool, count=len(rows))
-        if half.any():
-            blobs = b"".join(r[3] for r, h in zip(rows, half, strict=True) if h)
-            matrix[half] = _unit(np.frombuffer(blobs, dtype=np.float16).reshape(-1, rows[0][2]))
-        if not half.all():
-            blobs = b"".join(r[3] for r, h in zip(rows, half, strict=True) if not h)
-            matrix[~half] = np.frombuffer(blobs, dtype=np.float32).reshape(-1, rows[0][2])
-        return ids, matrix
-
-    def _whole_vectors(self, rows: list[sqlite3.Row], dim: int | None) -> list[sqlite3.Row]:
-        """The rows whose vector is a whole `dim`-float vector (`dim` None: the first row's)."""
+                where = f" WHERE p.rowid IN ({marks}) ORDER BY p.rowid"
+                rows += self.db.execute(sql + where, [model, *chunk]).fetchall()
         if dim is None and rows:
             dim = rows[0][2] if isinstance(rows[0][2], int) else None
         whole = []
         for row in rows:
-            if isinstance(row[3], bytes) and row[2] == dim and len(row[3]) in (2 * dim, 4 * dim):
-                whole.append(row)
+            try:
+                if row[2] != dim:
+                    raise ValueError(f"a stored vector has {row[2]} dimensions, not {dim}")
+                check_vectors(row[3], row[1], row[2])
+            except ValueError as exc:
+                self._damaged(str(row[4]), str(exc), "that paragraph is left out of meaning search")
             else:
-                size = len(row[3]) if isinstance(row[3], bytes) else 0
-                self._damaged(str(row[4]), f"a stored vector is {size} bytes, not {2 * (dim or 0)}",
-                              "that paragraph is left out of meaning search")
-        return whole
+                whole.append(row)
+        if not whole or dim is None:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, dim or 0), dtype=np.float32)
+        counts = [row[1] for row in whole]
+        matrix = unpack_many([row[3] for row in whole], counts, dim)
+        windows = np.concatenate([np.arange(c, dtype=np.int64) for c in counts])
+        ids = (np.repeat(np.array([row[0] for row in whole], dtype=np.int64), counts) << WINDOW_BITS) | windows
+        keep = windows < (1 << WINDOW_BITS)
+        return ids[keep], matrix[keep]
 
     def paragraph_vector(self, rowid: int, model: str, window: int = 0) -> np.ndarray | None:
         """One stored vector of a paragraph (window 0: the whole paragraph), if any and whole."""
         row = self.db.execute(
-            "SELECT v.vector, v.dim FROM paragraphs p JOIN vectors v"
-            " ON v.text_hash = p.text_hash AND v.model = ? AND v.window = ? WHERE p.rowid = ?"
-            " AND length(v.vector) IN (v.dim * 2, v.dim * 4)",
-            (model, window, rowid),
+            "SELECT e.count, e.dim, e.vectors FROM paragraphs p JOIN embeddings e"
+            f" ON e.text_hash = p.text_hash AND e.model = ? WHERE p.rowid = ? AND {self._WHOLE}",
+            (model, rowid),
         ).fetchone()
-        return _decode(row[0], row[1]) if row else None
+        if row is None or not 0 <= window < row[0]:
+            return None
+        return unpack_vectors(row[2], row[0], row[1])[window]
 
     def put_vectors(self, rows: Iterable[tuple[str, str, int, np.ndarray]]) -> None:
         with self.transaction() as db:
@@ -738,45 +730,30 @@ class Store:
 
     @staticmethod
     def _insert_vectors(db: sqlite3.Connection, rows: Iterable[tuple[str, str, int, np.ndarray]]) -> None:
+        """Store (text_hash, model, vector number, vector) rows; a text's vectors come together,
+        numbered from 0, and replace any it had."""
+        texts: dict[tuple[str, str], dict[int, np.ndarray]] = {}
+        for text_hash, model, window, vector in rows:
+            texts.setdefault((text_hash, model), {})[int(window)] = vector
+        records = []
+        for (text_hash, model), vectors in texts.items():
+            if sorted(vectors) != list(range(len(vectors))):
+                raise ValueError(f"the vectors of text {text_hash} are not numbered 0 to {len(vectors) - 1}")
+            matrix = np.stack([np.asarray(vectors[w], dtype=np.float32) for w in range(len(vectors))])
+            records.append((text_hash, model, int(matrix.shape[1]), len(vectors), pack_vectors(matrix)))
         db.executemany(
-            "INSERT OR REPLACE INTO vectors (text_hash, model, window, dim, vector) VALUES (?,?,?,?,?)",
-            [
-                (h, model, w, int(v.shape[0]), np.asarray(v, dtype=np.float16).tobytes())
-                for h, model, w, v in rows
-            ],
+            "INSERT OR REPLACE INTO embeddings (text_hash, model, dim, count, vectors) VALUES (?,?,?,?,?)", records
         )
-
-    def halve_vectors(self, batch: int = 5000) -> int:
-        """Rewrite vectors stored as float32 (indexes built before December 2026) as float16,
-        then give the freed pages back to the disk (VACUUM); returns how many were rewritten.
-        The values move by less than float16's precision, so no vector index is out of date."""
-        done = 0
-        while True:
-            with self.transaction() as db:
-                rows = db.execute(
-                    "SELECT rowid, dim, vector FROM vectors WHERE length(vector) = dim * 4 LIMIT ?", (batch,)
-                ).fetchall()
-                db.executemany(
-                    "UPDATE vectors SET vector = ? WHERE rowid = ?",
-                    [(np.frombuffer(r[2], dtype=np.float32).astype(np.float16).tobytes(), r[0]) for r in rows],
-                )
-            done += len(rows)
-            if len(rows) < batch:
-                break
-        if done:
-            self.db.execute("VACUUM")
-            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the file shrinks only now
-        return done
 
     def unembedded_count(self, model: str) -> int:
         return self.db.execute(
             "SELECT COUNT(*) FROM paragraphs p WHERE NOT EXISTS"
-            " (SELECT 1 FROM vectors v WHERE v.text_hash = p.text_hash AND v.model = ?)",
+            " (SELECT 1 FROM embeddings e WHERE e.text_hash = p.text_hash AND e.model = ?)",
             (model,),
         ).fetchone()[0]
 
     def models(self) -> list[str]:
-        return [row[0] for row in self.db.execute("SELECT DISTINCT model FROM vectors")]
+        return [row[0] for row in self.db.execute("SELECT DISTINCT model FROM embeddings")]
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

@@ -3,16 +3,24 @@
 Vectors are L2-normalised, so inner product is cosine similarity.  Up to `HNSW_THRESHOLD`
 vectors the index is exact search over float16 codes (`IndexScalarQuantizer`, QT_fp16: half
 the size of float32, recall@10 0.998 against float32 on the corpus's vectors); beyond it, HNSW
-over 8-bit scalar codes (`IndexHNSWSQ`, QT_8bit, M=32: 170 MB for the corpus's 259,171 vectors
-where float32 HNSW took 470 MB; recall@10 0.963 against exact search, as float32 HNSW's 0.97).
-Scores are the query's inner product with the decoded codes.  Both sit in an `IndexIDMap2` so
-results carry the caller's int64 ids.
+over 8-bit scalar codes (`IndexHNSWSQ`, QT_8bit, M=16).  Scores are the query's inner product
+with the decoded codes.  Both sit in an `IndexIDMap2` so results carry the caller's int64 ids.
+
+An HNSW index is saved without its codes (FAISS's IO_FLAG_SKIP_STORAGE): its files hold the
+graph and the ids (39 MB for the corpus's 259,171 vectors, where graph and codes took 172 MB),
+and `load` makes the codes again from the vectors the database keeps, so each vector is kept
+once on disk.  On those vectors (`bench/hnsw.py --end-to-end`), search's top 10 (which
+re-scores the index's candidates with the stored vectors) shared with exact search: M=16
+0.976 semantic / 0.963 hybrid, M=24 0.979 / 0.970, M=32 0.979 / 0.972, with graphs of 37, 54
+and 71 MB; dev-set nDCG@10 moved by less than 0.006 either way between them.  M=16 keeps the
+whole index within 4x the plain pipeline's size.
 
 An index folder holds `vectors.faiss` and `manifest.json` (format version, model, dimensions,
-count, index type, sha256 of the faiss file, build time).  `VectorIndex.load` refuses a folder
-whose files are missing, damaged or made for another model, with one sentence that names the
-rebuild command; it never answers from the wrong index.  Files are written atomically (temp
-file in the same folder, fsync, rename), the manifest last.  No pickle anywhere.
+count, index type, sha256 of the faiss file, build time, and for HNSW the 8-bit codes'
+ranges).  `VectorIndex.load` refuses a folder whose files are missing, damaged or made for
+another model, with one sentence that names the rebuild command; it never answers from the
+wrong index.  Files are written atomically (temp file in the same folder, fsync, rename), the
+manifest last.  No pickle anywhere.
 
 faiss is imported inside functions so that importing this module stays instant.
 """
@@ -22,6 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,11 +45,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: vectors as codes (float16 flat, 8-bit HNSW); 1 held float32
+FORMAT_VERSION = 3  # 3: HNSW saved without its codes; 2: float16 flat, 8-bit HNSW; 1: float32
 INDEX_FILE = "vectors.faiss"
+IDS_FILE = "vector-ids.npy"  # HNSW only: the ids, in the order of the graph's vectors
 MANIFEST_FILE = "manifest.json"
 HNSW_THRESHOLD = 200_000
-HNSW_M = 32
+HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 40
 # recall@10 at 50k 384-d vectors shaped like MiniLM embeddings: 0.92 at efSearch 128, 0.97 at
 # 256 (about 1.3 ms a query on 2 cores); efConstruction above 40 doubled build time for +0.01.
@@ -93,6 +103,8 @@ class Manifest:
     faiss_version: str = ""
     hnsw_m: int | None = None
     ef_search: int | None = None
+    sq_ranges: list[float] | None = None  # HNSW: each dimension's minimum, then its range
+    ids_sha256: str | None = None  # HNSW: of `IDS_FILE`
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Manifest:
@@ -281,16 +293,29 @@ class VectorIndex:
         return int(self._index.remove_ids(_faiss().IDSelectorBatch(ids)))
 
     def save(self, folder: str | os.PathLike[str]) -> Manifest:
-        """Write `vectors.faiss` then `manifest.json` into `folder`, each atomically."""
+        """Write `vectors.faiss` (and for HNSW `vector-ids.npy`) then `manifest.json` into
+        `folder`, each atomically.  An HNSW index is written without its codes; FAISS's id
+        map does not pass that flag on to the index it wraps, so the ids go in their own file."""
         faiss = _faiss()
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        digest: list[str] = []
+        hnsw = self.index_type == "hnsw"
+        digest: dict[str, str] = {}
 
         def write_index(tmp: Path) -> None:
-            faiss.write_index(self._index, str(tmp))
-            digest.append(sha256_file(tmp))
+            if hnsw:
+                faiss.write_index(faiss.downcast_index(self._index.index), str(tmp), faiss.IO_FLAG_SKIP_STORAGE)
+            else:
+                faiss.write_index(self._index, str(tmp))
+            digest[INDEX_FILE] = sha256_file(tmp)
 
+        def write_ids(tmp: Path) -> None:
+            with open(tmp, "wb") as stream:
+                np.save(stream, np.ascontiguousarray(self.ids, dtype="<i8"), allow_pickle=False)
+            digest[IDS_FILE] = sha256_file(tmp)
+
+        if hnsw:
+            atomic_write(folder / IDS_FILE, write_ids)
         atomic_write(folder / INDEX_FILE, write_index)
         manifest = Manifest(
             format_version=FORMAT_VERSION,
@@ -298,22 +323,38 @@ class VectorIndex:
             dim=self.dim,
             count=len(self),
             index_type=self.index_type,
-            sha256=digest[0],
+            sha256=digest[INDEX_FILE],
+            ids_sha256=digest.get(IDS_FILE),
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             faiss_version=getattr(faiss, "__version__", ""),
             hnsw_m=HNSW_M if self.index_type == "hnsw" else None,
             ef_search=self.ef_search,
+            sq_ranges=self._sq_ranges(),
         )
         data = json.dumps(manifest.__dict__, indent=2, sort_keys=True) + "\n"
         atomic_write(folder / MANIFEST_FILE, data.encode("utf-8"))
+        if not hnsw:
+            (folder / IDS_FILE).unlink(missing_ok=True)
         logger.info("Saved %s index of %d vectors to %s", self.index_type, len(self), folder)
         return manifest
 
+    def _sq_ranges(self) -> list[float] | None:
+        if self.index_type != "hnsw":
+            return None
+        storage = _faiss().downcast_index(_faiss().downcast_index(self._index.index).storage)
+        return [float(x) for x in _faiss().vector_to_array(storage.sq.trained)]
+
     @classmethod
     def load(
-        cls, folder: str | os.PathLike[str], expected_model: str, expected_dim: int
+        cls,
+        folder: str | os.PathLike[str],
+        expected_model: str,
+        expected_dim: int,
+        stored: StoredVectors | None = None,
     ) -> VectorIndex:
-        """The index in `folder`, after checking it is whole and built for this model."""
+        """The index in `folder`, after checking it is whole and built for this model.  An
+        HNSW index's codes are made from `stored`: given vector ids, it returns the ids it
+        has vectors for and those vectors."""
         folder = Path(folder)
         manifest = read_manifest(folder)
         if manifest.format_version != FORMAT_VERSION:
@@ -338,8 +379,15 @@ class VectorIndex:
                 f"manifest); rebuild it with `{REBUILD}`."
             )
         faiss = _faiss()
+        hnsw = manifest.index_type == "hnsw"
+        if hnsw and (stored is None or not manifest.sq_ranges or len(manifest.sq_ranges) != 2 * manifest.dim):
+            raise IndexDamaged(
+                f"The vector index manifest {folder / MANIFEST_FILE} lacks what its codes are made "
+                f"from; rebuild it with `{REBUILD}`."
+            )
+        ids = _read_ids(folder, manifest) if hnsw else None
         try:
-            index = faiss.read_index(str(path))
+            index = faiss.read_index(str(path), faiss.IO_FLAG_SKIP_STORAGE if hnsw else 0)
         except RuntimeError as exc:
             raise IndexDamaged(
                 f"The vector index file {path} cannot be read; rebuild it with `{REBUILD}`."
@@ -347,7 +395,7 @@ class VectorIndex:
         # read_index already returns the concrete class; do not downcast it, because the
         # wrapper read_index returned owns the C++ object and would free it when dropped.
         if (
-            not isinstance(index, faiss.IndexIDMap2)
+            not isinstance(index, faiss.IndexHNSW if hnsw else faiss.IndexIDMap2)
             or index.d != manifest.dim
             or index.ntotal != manifest.count
         ):
@@ -355,10 +403,71 @@ class VectorIndex:
                 f"The vector index file {path} does not match its manifest; rebuild it with "
                 f"`{REBUILD}`."
             )
+        if hnsw:
+            assert stored is not None and manifest.sq_ranges is not None and ids is not None
+            _attach_codes(index, ids, manifest.sq_ranges, stored)
+            index = _with_ids(index, ids)
         loaded = cls(index, manifest.model, manifest.dim, manifest.index_type)
-        if manifest.index_type == "hnsw" and manifest.ef_search:
+        if hnsw and manifest.ef_search:
             loaded.ef_search = manifest.ef_search
         return loaded
+
+
+StoredVectors = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+_ATTACH_CHUNK = 20_000  # vectors decoded at a time while codes are made (30 MB of float32)
+
+
+def _read_ids(folder: Path, manifest: Manifest) -> np.ndarray:
+    path = folder / IDS_FILE
+    damaged = IndexDamaged(f"The vector id file {path} is missing or damaged; rebuild it with `{REBUILD}`.")
+    if not path.is_file() or sha256_file(path) != manifest.ids_sha256:
+        raise damaged
+    try:
+        ids = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise damaged from exc
+    if ids.dtype != np.dtype("<i8") or ids.shape != (manifest.count,):
+        raise damaged
+    return ids
+
+
+def _attach_codes(hnsw: faiss.IndexHNSW, ids: np.ndarray, ranges: list[float], stored: StoredVectors) -> None:
+    """Give an HNSW index read without its codes the 8-bit codes of its vectors, in the
+    order of `ids`.  A vector the store no longer has (a removed paragraph's, masked out of
+    every search until the next rebuild) gets a zero vector's codes."""
+    faiss = _faiss()
+    dim = hnsw.d
+    storage = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+    faiss.copy_array_to_vector(np.asarray(ranges, dtype=np.float32), storage.sq.trained)
+    storage.is_trained = True
+    for start in range(0, ids.shape[0], _ATTACH_CHUNK):
+        chunk = ids[start : start + _ATTACH_CHUNK]
+        found_ids, found = stored(chunk)
+        matrix = np.zeros((chunk.shape[0], dim), dtype=np.float32)
+        if found_ids.size:
+            order = np.argsort(found_ids)
+            at = np.searchsorted(found_ids, chunk, sorter=order).clip(0, found_ids.size - 1)
+            hit = found_ids[order[at]] == chunk
+            matrix[hit] = found[order[at[hit]]]
+        storage.add(matrix)
+    storage.this.disown()  # the HNSW index owns its storage from here
+    hnsw.storage = storage
+    hnsw.own_fields = True
+
+
+def _with_ids(inner: faiss.Index, ids: np.ndarray) -> faiss.IndexIDMap2:
+    """`inner` (holding len(ids) vectors) in an id map with these ids.  FAISS wraps only an
+    empty index, so its count is hidden while it is wrapped."""
+    faiss = _faiss()
+    count = inner.ntotal
+    inner.ntotal = 0
+    index = faiss.IndexIDMap2(inner)
+    inner.ntotal = index.ntotal = count
+    inner.this.disown()  # the id map owns it from here
+    index.own_fields = True
+    faiss.copy_array_to_vector(np.ascontiguousarray(ids, dtype=np.int64), index.id_map)
+    index.construct_rev_map()
+    return index
 
 
 def read_manifest(folder: str | os.PathLike[str]) -> Manifest:
