@@ -260,7 +260,7 @@ def test_hnsw_beyond_threshold_round_trips(tmp_path):
     np.testing.assert_allclose(shifted.reconstruct_batch(ids[:3]), index.reconstruct_batch(ids[1:4]), atol=1e-6)
     with pytest.raises(VectorIndexError, match=REBUILD):
         VectorIndex.load(tmp_path, MODEL, 32)
-    ids_file = tmp_path / "vector-ids.npy"
+    ids_file = tmp_path / "vector-ids.i64"
     ids_file.write_bytes(ids_file.read_bytes()[:-8] + np.int64(5).tobytes())
     with pytest.raises(VectorIndexError, match="vector id file .* damaged"):
         VectorIndex.load(tmp_path, MODEL, 32, stored)

@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 3  # 3: HNSW saved without its codes; 2: float16 flat, 8-bit HNSW; 1: float32
 INDEX_FILE = "vectors.faiss"
-IDS_FILE = "vector-ids.npy"  # HNSW only: the ids, in the order of the graph's vectors
+IDS_FILE = "vector-ids.i64"  # HNSW only: the ids, in the graph's order, as little-endian int64
 MANIFEST_FILE = "manifest.json"
 HNSW_THRESHOLD = 200_000
 HNSW_M = 16
@@ -310,8 +310,7 @@ class VectorIndex:
             digest[INDEX_FILE] = sha256_file(tmp)
 
         def write_ids(tmp: Path) -> None:
-            with open(tmp, "wb") as stream:
-                np.save(stream, np.ascontiguousarray(self.ids, dtype="<i8"), allow_pickle=False)
+            tmp.write_bytes(np.ascontiguousarray(self.ids, dtype="<i8").tobytes())
             digest[IDS_FILE] = sha256_file(tmp)
 
         if hnsw:
@@ -422,13 +421,10 @@ def _read_ids(folder: Path, manifest: Manifest) -> np.ndarray:
     damaged = IndexDamaged(f"The vector id file {path} is missing or damaged; rebuild it with `{REBUILD}`.")
     if not path.is_file() or sha256_file(path) != manifest.ids_sha256:
         raise damaged
-    try:
-        ids = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise damaged from exc
-    if ids.dtype != np.dtype("<i8") or ids.shape != (manifest.count,):
+    data = path.read_bytes()
+    if len(data) != 8 * manifest.count:
         raise damaged
-    return ids
+    return np.frombuffer(data, dtype="<i8").astype(np.int64)
 
 
 def _attach_codes(hnsw: faiss.IndexHNSW, ids: np.ndarray, ranges: list[float], stored: StoredVectors) -> None:
