@@ -180,9 +180,11 @@ def _filters_for(store):
     councils with a given judgement."""
     from collections import Counter
 
+    from findings.councils import canonical_authority
     from findings.search import Filters
 
-    reports = store.reports()
+    # Only councils the council list knows: a national replica's "Barnet 2" is not one of them.
+    reports = [r for r in store.reports() if canonical_authority(r.meta.authority or "")]
     recent = [r for r in reports if (r.meta.inspection_start or r.meta.published)
               and (r.meta.inspection_start or r.meta.published).year >= 2018]
     grades = Counter((k, v) for r in recent for k, v in r.meta.judgements.items()

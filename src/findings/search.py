@@ -285,7 +285,12 @@ _DERIVATIONAL = ("ist", "ism", "ic", "al", "ive", "ion", "ity", "ness", "ment", 
 
 def fts_query(terms: list[str], phrases: Sequence[str] = ()) -> str:
     """An FTS5 expression that matches any term, or a derivational relative of it, or any of
-    the glossary's `phrases` (each as a phrase).
+    the glossary's `phrases` (each as a phrase): `fts_parts` joined by OR."""
+    return " OR ".join(fts_parts(terms, phrases))
+
+
+def fts_parts(terms: list[str], phrases: Sequence[str] = ()) -> list[str]:
+    """The FTS5 phrases of `fts_query`, each once.
 
     Quoting keeps FTS syntax characters (`"`, `*`, NEAR, `-`) literal.  The porter stemmer
     leaves "optimistic" as "optimist" but "optimism" as "optim", so each stem also gets a
@@ -301,7 +306,7 @@ def fts_query(terms: list[str], phrases: Sequence[str] = ()) -> str:
             if stem.endswith(suffix) and len(root) >= 4 and root.isalpha():
                 parts.append(f"{root}*")
                 break
-    return " OR ".join(dict.fromkeys(parts))
+    return list(dict.fromkeys(parts))
 
 
 def _phrase(text: str) -> str:
@@ -327,7 +332,7 @@ def keyword_candidates(
     rare_phrases = [p for p in phrases if _phrase(p) not in common]
     if rare_terms or rare_phrases:
         terms, phrases = rare_terms, rare_phrases
-    return store.keyword_search(fts_query(terms, phrases), pool, scope, allowed)
+    return store.keyword_search(fts_parts(terms, phrases), pool, scope, allowed)
 
 
 def query_vector(embedder: Embedder, query: str, expansion: Expansion | None = None) -> np.ndarray:

@@ -20,7 +20,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from findings.files import disk_is_full
+from findings.keyword_rank import KeywordRanker
 from findings.migrations import MIGRATIONS, migrate, pending
 from findings.models import Paragraph, Report, ReportMeta
 from findings.store_saved import SavedWork, relink_collected
@@ -158,6 +159,7 @@ class Store:
         self.damaged: dict[str, str] = {}  # report id -> what is damaged (warned once each)
         self._warned: set[str] = set()
         self._term_counts: tuple[int, dict[str, int]] = (-2, {})  # (generation, term -> paragraphs)
+        self._ranker = KeywordRanker("paragraphs_fts", [float(w) for w in BM25_WEIGHTS.split(",")])
         self._check_folder(create)
         self._local = threading.local()
         self._connections: weakref.WeakSet[_Connection] = weakref.WeakSet()
@@ -574,17 +576,26 @@ class Store:
         return {row[0]: row[1] for row in rows}
 
     def keyword_search(
-        self, match: str, limit: int, scope: ParagraphScope | None = None,
+        self, match: str | Sequence[str], limit: int, scope: ParagraphScope | None = None,
         allowed: np.ndarray | None = None,
     ) -> list[tuple[int, float]]:
-        """(rowid, BM25 score, higher is better) for an FTS5 MATCH expression, best first.
+        """(rowid, BM25 score, higher is better) for an FTS5 MATCH expression, best first; a
+        list of FTS5 phrases (`search.fts_parts`) means any of them.
 
         With `allowed` (sorted rowids: what the scope leaves when it names no report, section or
-        tag, such as `Snapshot.scope_rowids`), FTS5 ranks alone and rows outside it are dropped
-        afterwards: joining the paragraphs table to test each match for boilerplate took about
-        40% of the time of a query with a common word (bench/bench.py)."""
+        tag, such as `Snapshot.scope_rowids`), the ranking is done alone and rows outside it are
+        dropped afterwards: joining the paragraphs table to test each match for boilerplate took
+        about 40% of the time of a query with a common word (bench/bench.py).  Given phrases,
+        that ranking is `findings.keyword_rank`'s (the same BM25 from postings kept in memory)."""
         scope = scope or ParagraphScope(include_boilerplate=True)
+        parts = None if isinstance(match, str) else list(match)
+        match = match if isinstance(match, str) else " OR ".join(match)
         if allowed is not None and scope.everything:
+            if parts is not None:
+                with nullcontext(self.db) if self.db.in_transaction else self.reading() as db:
+                    generation = self.generation
+                    if generation >= 0:  # -1: the change counter is damaged, so nothing is cached
+                        return self._ranker.rank(db, generation, parts, limit, allowed)
             return self._keyword_search_alone(match, limit, allowed)
         where, params = self._scope_sql(scope)
         rows = self.db.execute(
