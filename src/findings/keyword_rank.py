@@ -12,9 +12,12 @@ postings, in the manner of bm25s's eager scoring.
 The scores are FTS5's bm25 (k1 = 1.2, b = 0.75, its idf floored at 1e-6, the column weights of
 `store.BM25_WEIGHTS`, each phrase of the OR expression scored on its own and the scores
 summed), so the ranking is the one `ORDER BY bm25(...)` gives; tests compare the two.  A phrase
-of several words ("parental capacity to change") is scored by FTS5 itself: it matches few
-paragraphs, and its positions are what FTS5 is for.  A term's first use reads its postings
-(as long as FTS5's ranking took); the `cache_entries` most recently used postings stay.
+of several words ("children who go missing") is scored by FTS5 itself: it matches few
+paragraphs, and its positions are what FTS5 is for.  What is kept, per phrase, is its share of
+the score in each paragraph it matches.  A term's first use reads its postings (as long as
+FTS5's ranking took), so the store reads ahead the commonest terms' postings on a thread of its
+own after the first keyword query of each generation (`warm`); the most recently used stay, up
+to `cache_entries` paragraph entries (16 bytes each).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import re
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,15 +39,18 @@ _TOKENIZE = re.compile(r"tokenize\s*=\s*'([^']*)'", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
-class Postings:
-    """Where one FTS5 phrase (a term or a prefix) occurs: paragraph rowids, ascending, and its
-    frequency in each, weighted by column."""
+class Shares:
+    """One FTS5 phrase (a term, a prefix or words in a row) in one store generation: the
+    paragraphs it matches (rowids) and its share of their BM25 scores."""
 
     rowids: np.ndarray  # int64
-    frequency: np.ndarray  # float64
+    scores: np.ndarray  # float64
 
 
-@dataclass
+_NONE = Shares(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+
+
+@dataclass(frozen=True)
 class _Corpus:
     """What every score of one store generation shares."""
 
@@ -55,8 +61,8 @@ class _Corpus:
 
 
 class KeywordRanker:
-    """BM25 over an FTS5 table's postings, cached per store generation.  Safe to share between
-    threads: each call reads through the caller's connection."""
+    """BM25 over an FTS5 table's postings, kept per store generation.  Safe to share between
+    threads: each call reads through the connection it is given."""
 
     def __init__(self, table: str, weights: Sequence[float], cache_entries: int = 8_000_000) -> None:
         self.table = table
@@ -64,133 +70,165 @@ class KeywordRanker:
         self.cache_entries = cache_entries
         self._lock = threading.Lock()
         self._corpus: _Corpus | None = None
-        self._postings: OrderedDict[str, Postings] = OrderedDict()
-        self._held = 0  # postings entries in the cache
+        self._shares: OrderedDict[str, Shares] = OrderedDict()  # phrase -> its shares, oldest use first
+        self._held = 0  # paragraph entries in `_shares`
         self._tokens: dict[str, tuple[str, ...]] = {}
         self._columns: dict[str, float] = {}  # FTS5 column name -> weight
+        self._warmed = -2  # the generation whose common terms were read ahead
 
     def rank(
         self, db: sqlite3.Connection, generation: int, parts: Sequence[str], limit: int,
         allowed: np.ndarray,
     ) -> list[tuple[int, float]]:
         """(rowid, BM25 score, higher is better) of the `limit` best paragraphs among `allowed`
-        (sorted rowids) that match any of `parts`: FTS5 phrases as `fts_query` writes them, a
-        quoted term or phrase or a `prefix*`.  Call inside one read transaction, with the
-        store's `generation` read in it."""
+        (sorted rowids) that match any of `parts`: FTS5 phrases as `search.fts_parts` writes
+        them, a quoted term or phrase or a `prefix*`.  Call inside one read transaction, with
+        the store's `generation` read in it."""
         if limit <= 0:
             return []
         corpus = self._corpus_for(db, generation)
         scores = np.zeros(corpus.lengths.size, dtype=np.float64)
         matched = np.zeros(corpus.lengths.size, dtype=bool)
         for part in dict.fromkeys(parts):
-            found = self._phrase_scores(db, corpus, part)
-            if found is None:
-                continue
-            rowids, part_scores = found
-            scores[rowids] += part_scores
-            matched[rowids] = True
+            shares = self._part(db, corpus, part)
+            scores[shares.rowids] += shares.scores
+            matched[shares.rowids] = True
         keep = np.zeros(corpus.lengths.size, dtype=bool)
         inside = allowed[allowed < corpus.lengths.size]
         keep[inside] = matched[inside]
         candidates = np.flatnonzero(keep)
         if candidates.size > limit:
-            best = np.argpartition(-scores[candidates], limit - 1)[:limit]
-            candidates = candidates[best]
-        order = np.lexsort((candidates, -scores[candidates]))
-        chosen = candidates[order]
+            candidates = candidates[np.argpartition(-scores[candidates], limit - 1)[:limit]]
+        chosen = candidates[np.lexsort((candidates, -scores[candidates]))]
         return list(zip(chosen.tolist(), scores[chosen].tolist(), strict=True))
 
-    def _phrase_scores(
-        self, db: sqlite3.Connection, corpus: _Corpus, part: str
-    ) -> tuple[np.ndarray, np.ndarray] | None:
-        """The rowids a phrase matches and its BM25 share of their scores."""
+    def _part(self, db: sqlite3.Connection, corpus: _Corpus, part: str) -> Shares:
         prefix = part.endswith("*") and not part.startswith('"')
         text = part[:-1] if prefix else part
         if text.startswith('"') and text.endswith('"') and len(text) >= 2:
             text = text[1:-1].replace('""', '"')
         tokens = self._tokenised(db, text)
         if not tokens:
-            return None
+            return _NONE
         if len(tokens) > 1:
-            # A phrase of several words: FTS5 scores it (its positions decide what matches).
-            rows = db.execute(
-                f"SELECT rowid, -bm25({self.table}, {', '.join(map(str, self.weights))}) FROM {self.table}"
-                f" WHERE {self.table} MATCH ?", [part],
-            ).fetchall()
-            if not rows:
-                return None
-            return (np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
-                    np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows)))
-        postings = self._postings_for(db, corpus, tokens[0], prefix)
-        if postings.rowids.size == 0:
-            return None
-        hits = postings.rowids.size
-        idf = np.log((corpus.rows - hits + 0.5) / (hits + 0.5))
-        idf = idf if idf > 0 else 1e-6
-        frequency = postings.frequency
-        length = corpus.lengths[postings.rowids]
-        share = idf * frequency * (K1 + 1) / (frequency + K1 * (1 - B + B * length / corpus.average_length))
-        return postings.rowids, share
+            key = '"' + " ".join(tokens) + '"'
+            return self._cached(key, corpus, lambda: self._phrase(db, part))
+        key = tokens[0] + ("*" if prefix else "")
+        return self._cached(key, corpus, lambda: self._term(db, corpus, tokens[0], prefix))
+
+    def forget(self) -> None:
+        """Drop what is kept (and stop a `warm` between two terms)."""
+        with self._lock:
+            self._corpus = None
+            self._shares.clear()
+            self._held = 0
+            self._warmed = -2
+
+    def wants_warming(self, generation: int) -> bool:
+        """True once per generation: the first caller should run `warm` (on a thread of its own)."""
+        with self._lock:
+            if self._warmed == generation:
+                return False
+            self._warmed = generation
+            return True
+
+    def warm(self, db: sqlite3.Connection, generation: int, least: int = 1000) -> int:
+        """Read ahead the terms with at least `least` instances (most first) that are in under
+        half the paragraphs, while the cache has room for them: these are the terms whose first
+        use costs most (10-40 ms on the corpus).  Call inside one read transaction, with the
+        store's `generation` read in it; returns the number of terms read."""
+        corpus = self._corpus_for(db, generation)
+        rows = db.execute(
+            f"SELECT term, cnt FROM {self._vocabulary(db, 'row')} WHERE cnt >= ? AND doc < ? ORDER BY cnt DESC",
+            [least, corpus.rows / 2],
+        ).fetchall()
+        read = 0
+        for term, instances in rows:
+            with self._lock:
+                if self._corpus is not corpus or self._held + instances > self.cache_entries * 3 // 4:
+                    break
+            self._cached(term, corpus, lambda term=term: self._term(db, corpus, term, prefix=False))
+            read += 1
+        return read
 
     def _corpus_for(self, db: sqlite3.Connection, generation: int) -> _Corpus:
         with self._lock:
             if self._corpus is not None and self._corpus.generation == generation:
                 return self._corpus
         rows = db.execute(f"SELECT id, sz FROM {self.table}_docsize").fetchall()
-        top = max((r[0] for r in rows), default=0)
-        lengths = np.zeros(top + 1, dtype=np.float64)
+        lengths = np.zeros(max((r[0] for r in rows), default=0) + 1, dtype=np.float64)
         for rowid, size in rows:
             lengths[rowid] = sum(_varints(size))
         average = float(lengths.sum()) / len(rows) if rows else 1.0
         corpus = _Corpus(generation, lengths, len(rows), average or 1.0)
         with self._lock:
             if self._corpus is None or self._corpus.generation != generation:
-                self._postings.clear()
+                self._shares.clear()
                 self._held = 0
                 self._corpus = corpus
             return self._corpus
 
-    def _postings_for(self, db: sqlite3.Connection, corpus: _Corpus, token: str, prefix: bool) -> Postings:
-        key = f"{token}*" if prefix else token
+    def _cached(self, key: str, corpus: _Corpus, read: Callable[[], Shares]) -> Shares:
+        """The shares kept under `key`, or `read()` and kept (the least recently used dropped)."""
         with self._lock:
-            found = self._postings.get(key)
-            if found is not None:
-                self._postings.move_to_end(key)
+            found = self._shares.get(key)
+            if found is not None and self._corpus is corpus:
+                self._shares.move_to_end(key)
                 return found
-        vocabulary = self._vocabulary(db)
-        if prefix:
-            after = token[:-1] + chr(ord(token[-1]) + 1)
-            rows = db.execute(
-                f"SELECT doc, col FROM {vocabulary} WHERE term >= ? AND term < ?", [token, after]
-            ).fetchall()
-        else:
-            rows = db.execute(f"SELECT doc, col FROM {vocabulary} WHERE term = ?", [token]).fetchall()
-        postings = self._gather(rows, corpus)
+        shares = read()
         with self._lock:
             if self._corpus is corpus:
-                self._postings[key] = postings
-                self._held += postings.rowids.size
-                while self._held > self.cache_entries and len(self._postings) > 1:
-                    _, dropped = self._postings.popitem(last=False)
+                self._shares[key] = shares
+                self._held += shares.rowids.size
+                while self._held > self.cache_entries and len(self._shares) > 1:
+                    _, dropped = self._shares.popitem(last=False)
                     self._held -= dropped.rowids.size
-        return postings
+        return shares
 
-    def _gather(self, rows: list, corpus: _Corpus) -> Postings:
-        """Per-instance rows (paragraph, column name) to per-paragraph weighted frequencies."""
-        if not rows:
-            return Postings(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
-        columns = self._columns
-        docs = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        weights = np.fromiter((columns.get(r[1], 1.0) for r in rows), dtype=np.float64, count=len(rows))
+    def _term(self, db: sqlite3.Connection, corpus: _Corpus, token: str, prefix: bool) -> Shares:
+        """A term's (or prefix's) shares, from its instances in the FTS5 index.
+
+        One row of text: SQLite joins the instances without holding the GIL and numpy parses
+        them (a row per instance took 2-3 times as long, holding the GIL throughout)."""
+        vocabulary = self._vocabulary(db)
+        column = " ".join(f"WHEN '{name}' THEN {i}" for i, name in enumerate(self._columns))
+        select = (f"SELECT group_concat(doc, ' '), group_concat(CASE col {column} ELSE 0 END, ' ')"
+                  f" FROM {vocabulary}")
+        if prefix:
+            after = token[:-1] + chr(ord(token[-1]) + 1)
+            row = db.execute(f"{select} WHERE term >= ? AND term < ?", [token, after]).fetchone()
+        else:
+            row = db.execute(f"{select} WHERE term = ?", [token]).fetchone()
+        docs, columns = (np.fromstring(text, dtype=np.int64, sep=" ") if text else np.zeros(0, np.int64)
+                         for text in row)
+        if docs.size == 0 or docs.size != columns.size:
+            return _NONE
+        weights = np.asarray(list(self._columns.values()) or [1.0], dtype=np.float64)
         rowids, where = np.unique(docs, return_inverse=True)
-        frequency = np.bincount(where, weights=weights, minlength=rowids.size)
+        frequency = np.bincount(where, weights=weights[np.minimum(columns, weights.size - 1)])
         inside = rowids < corpus.lengths.size
-        return Postings(rowids[inside], frequency[inside])
+        rowids, frequency = rowids[inside], frequency[inside]
+        idf = float(np.log((corpus.rows - rowids.size + 0.5) / (rowids.size + 0.5)))
+        idf = idf if idf > 0 else 1e-6
+        length = corpus.lengths[rowids]
+        scores = idf * frequency * (K1 + 1) / (frequency + K1 * (1 - B + B * length / corpus.average_length))
+        return Shares(rowids, scores)
 
-    def _vocabulary(self, db: sqlite3.Connection) -> str:
-        """The temp fts5vocab table over this connection's FTS5 table (made on first use)."""
-        name = f"{self.table}_instances"
-        db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{name} USING fts5vocab(main, {self.table}, instance)")
+    def _phrase(self, db: sqlite3.Connection, part: str) -> Shares:
+        """Words in a row, scored by FTS5 alone (the same bm25, one phrase's share)."""
+        rows = db.execute(
+            f"SELECT rowid, -bm25({self.table}, {', '.join(map(str, self.weights))}) FROM {self.table}"
+            f" WHERE {self.table} MATCH ?", [part],
+        ).fetchall()
+        if not rows:
+            return _NONE
+        return Shares(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
+                      np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows)))
+
+    def _vocabulary(self, db: sqlite3.Connection, kind: str = "instance") -> str:
+        """A temp fts5vocab table of `kind` over this connection's FTS5 table (made on first use)."""
+        name = f"{self.table}_vocabulary_{kind}"
+        db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{name} USING fts5vocab(main, {self.table}, {kind})")
         if not self._columns:
             names = [r[1] for r in db.execute(f"PRAGMA table_info({self.table})")]
             self._columns = {

@@ -245,6 +245,7 @@ class Store:
         return connection
 
     def close(self) -> None:
+        self._ranker.forget()
         for connection in list(self._connections):
             connection.close()
         self._local = threading.local()
@@ -595,7 +596,12 @@ class Store:
                 with nullcontext(self.db) if self.db.in_transaction else self.reading() as db:
                     generation = self.generation
                     if generation >= 0:  # -1: the change counter is damaged, so nothing is cached
-                        return self._ranker.rank(db, generation, parts, limit, allowed)
+                        ranked = self._ranker.rank(db, generation, parts, limit, allowed)
+                        if self._ranker.wants_warming(generation):
+                            threading.Thread(
+                                target=self._warm_keywords, name="findings-keyword-warm", daemon=True
+                            ).start()
+                        return ranked
             return self._keyword_search_alone(match, limit, allowed)
         where, params = self._scope_sql(scope)
         rows = self.db.execute(
@@ -606,6 +612,29 @@ class Store:
             [match, *params, limit],
         ).fetchall()
         return [(row[0], float(row[1])) for row in rows]
+
+    def _warm_keywords(self) -> None:
+        """Read ahead the commonest terms' postings (`KeywordRanker.warm`) on this thread, through
+        a read-only connection of its own that `close` never touches (closing a connection
+        while another thread uses it crashes SQLite); `close` stops it between two terms."""
+        try:
+            db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        except sqlite3.Error as exc:
+            logger.info("reading ahead keyword postings did not start: %s", exc)
+            return
+        try:
+            db.execute("BEGIN")
+            generation = self._checked_counter(
+                "generation", (db.execute("SELECT value FROM meta WHERE key='generation'").fetchone() or [None])[0]
+            )
+            if generation >= 0:
+                started = time.perf_counter()
+                terms = self._ranker.warm(db, generation)
+                logger.info("read ahead %d terms' postings in %.1f s", terms, time.perf_counter() - started)
+        except sqlite3.Error as exc:
+            logger.info("reading ahead keyword postings stopped: %s", exc)
+        finally:
+            db.close()
 
     def _keyword_search_alone(self, match: str, limit: int, allowed: np.ndarray) -> list[tuple[int, float]]:
         fetch = limit + limit // 4 + 8
