@@ -70,3 +70,23 @@ def test_a_removed_report_leaves_the_ranking_at_once(seed_index, tmp_path):
     assert not removed & {r for r, _ in after}
     _agree(after, _oracle(store, parts, 30, snapshot.scope_rowids(False)))
     store.close()
+
+
+def test_a_filtered_ranking_is_the_one_the_join_gives(seed_library):
+    """Filters (a report, a section) narrow `allowed`; the paragraphs and their order are those
+    of FTS5 joined with the paragraphs table under the same filters."""
+    import numpy as np
+
+    from findings.store import ParagraphScope
+
+    store = seed_library.store
+    parts = fts_parts(keyword_terms("care leavers personal adviser pathway plans"))
+    for scope in (
+        ParagraphScope(report_ids=frozenset({"blackburn-with-darwen-2022-ilacs"})),
+        ParagraphScope(sections=("care leavers",)),
+    ):
+        allowed = np.sort(np.fromiter(store.scoped_rowids(scope), dtype=np.int64))
+        ours = store.keyword_search(parts, 15, scope, allowed=allowed)
+        joined = store.keyword_search(" OR ".join(parts), 15, scope)
+        assert ours and len(ours) == len(joined)
+        _agree(ours, joined)

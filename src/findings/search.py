@@ -96,17 +96,17 @@ def search(
     if mode != "keyword" and (sources.index is None or sources.embedder is None):
         raise ValueError("semantic and hybrid search need a vector index and an embedder")
     keyword: Future | None = None
+    allowed = scope_rowids(sources, scope)
     if mode != "semantic" and terms:
-        allowed = sources.snapshot.scope_rowids(scope.include_boilerplate) if scope.everything else None
-        # In hybrid mode SQLite ranks on a second core while the query is embedded and the
-        # vectors searched (both release the GIL).
+        # In hybrid mode the keyword ranking runs on a second core while the query is embedded
+        # and the vectors searched (both release the GIL).
         keyword = _keyword_worker().submit(
             keyword_candidates, sources.store, terms, scope, pool, phrases, allowed
         )
     semantic, vector = [], None
     if mode != "keyword":
         vector = query_vector(sources.embedder, query, expansion)
-        found = semantic_candidates(sources.index, vector, scope_rowids(sources, scope), pool * 3)
+        found = semantic_candidates(sources.index, vector, allowed, pool * 3)
         semantic = paragraph_scores(sources.index, vector, found, tuning.whole_weight)[:pool]
     keyword = keyword.result() if keyword is not None else []
     ranked = (fuse(semantic, keyword, tuning) if mode == "hybrid" else semantic or keyword)[:k]
@@ -265,10 +265,11 @@ def paragraph_scope(snapshot: Snapshot, filters: Filters) -> ParagraphScope | No
 
 
 def scope_rowids(sources: SearchSources, scope: ParagraphScope) -> np.ndarray:
-    """Rowids of the paragraphs in a scope (from the snapshot when no filter narrows it)."""
+    """Rowids of the paragraphs in a scope, ascending (from the snapshot when no filter
+    narrows it)."""
     if scope.everything:
         return sources.snapshot.scope_rowids(scope.include_boilerplate)
-    return np.fromiter(sources.store.scoped_rowids(scope), dtype=np.int64)
+    return np.sort(np.fromiter(sources.store.scoped_rowids(scope), dtype=np.int64))
 
 
 # --- retrievers -----------------------------------------------------------------------------
@@ -323,8 +324,7 @@ def keyword_candidates(
 
     Terms in half the paragraphs or more are left out when the query has rarer ones: BM25
     gives them no weight, so they change no ranking, only the time (`Store.common_terms`).
-    `allowed`: the scope's rowids when it names no report, section or tag (see
-    `Store.keyword_search`)."""
+    `allowed`: the scope's rowids, sorted (see `Store.keyword_search`)."""
     if not terms and not phrases:
         return []
     common = store.common_terms([*terms, *(_phrase(p) for p in phrases)])

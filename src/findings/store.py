@@ -130,8 +130,8 @@ class Snapshot:
 
     version: Version
     reports: Mapping[str, Report]
-    rowids: np.ndarray  # every paragraph
-    plain_rowids: np.ndarray  # paragraphs that are not boilerplate
+    rowids: np.ndarray  # every paragraph, ascending
+    plain_rowids: np.ndarray  # paragraphs that are not boilerplate, ascending
 
     def scope_rowids(self, include_boilerplate: bool) -> np.ndarray:
         return self.rowids if include_boilerplate else self.plain_rowids
@@ -472,7 +472,7 @@ class Store:
         with self.reading():
             version = self.version()
             reports = {r.id: r for r in self.reports()}
-            rows = self.db.execute("SELECT rowid, boilerplate, report_id FROM paragraphs").fetchall()
+            rows = self.db.execute("SELECT rowid, boilerplate, report_id FROM paragraphs ORDER BY rowid").fetchall()
         rows = [r for r in rows if r[2] in reports]  # not the paragraphs of a damaged report
         rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         plain = np.fromiter((r[0] for r in rows if not r[1]), dtype=np.int64)
@@ -583,15 +583,15 @@ class Store:
         """(rowid, BM25 score, higher is better) for an FTS5 MATCH expression, best first; a
         list of FTS5 phrases (`search.fts_parts`) means any of them.
 
-        With `allowed` (sorted rowids: what the scope leaves when it names no report, section or
-        tag, such as `Snapshot.scope_rowids`), the ranking is done alone and rows outside it are
-        dropped afterwards: joining the paragraphs table to test each match for boilerplate took
-        about 40% of the time of a query with a common word (bench/bench.py).  Given phrases,
-        that ranking is `findings.keyword_rank`'s (the same BM25 from postings kept in memory)."""
+        With `allowed` (the sorted rowids of the paragraphs in `scope`, such as
+        `Snapshot.scope_rowids` or `scoped_rowids`), the ranking is done alone and rows outside
+        it are dropped afterwards: joining the paragraphs table to test each match took about
+        40% of the time of a query with a common word (bench/bench.py).  Given phrases, that
+        ranking is `findings.keyword_rank`'s (the same BM25 from postings kept in memory)."""
         scope = scope or ParagraphScope(include_boilerplate=True)
         parts = None if isinstance(match, str) else list(match)
         match = match if isinstance(match, str) else " OR ".join(match)
-        if allowed is not None and scope.everything:
+        if allowed is not None:
             if parts is not None:
                 with nullcontext(self.db) if self.db.in_transaction else self.reading() as db:
                     generation = self.generation
