@@ -18,7 +18,9 @@ index, answers a first query (time from process start) and every query in each m
 
 Cold ingest is not run at this size (about an hour here): the table gives the time the corpus
 run's pages per second predicts, marked as such.  Nothing is asserted; with --out the table
-goes between `<!-- national:start -->` and `<!-- national:end -->` of the file.
+goes between `<!-- bench:national:start -->` and `<!-- bench:national:end -->` of the
+file, and the whole row (with every latency) into findings-national-last.json in the temp folder
+(what bench/growth.py reads).
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench import folder_mb, load_average, query_set, run_phase  # noqa: E402
+
+LAST = Path(tempfile.gettempdir()) / "findings-national-last.json"
 
 
 def replicate(source: Path, target: Path, reports: int, seed: int = 0) -> dict:
@@ -145,7 +149,14 @@ def main() -> None:
     parser.add_argument("--pages-per-second", type=float, default=None,
                         help="cold ingest rate to predict ingest time from (default: the last bench.py run)")
     parser.add_argument("--out", type=Path, help="write the table into this Markdown file")
+    parser.add_argument("--built", type=Path,
+                        help="serve this replica (a --keep folder of an earlier run) instead of making one;"
+                             " the build figures are then those of --built-json")
+    parser.add_argument("--built-json", type=Path, help="the JSON line that run printed (its counts and build)")
     args = parser.parse_args()
+    if args.built:
+        serve_built(args)
+        return
     work = Path(tempfile.mkdtemp(prefix="findings-national-"))
     target = args.keep or work / "national"
     if target.exists():
@@ -171,13 +182,32 @@ def main() -> None:
         text = table([row])
         print(text)
         print(json.dumps({k: v for k, v in row.items() if k != "serve"} | {"build": build}, default=str))
+        LAST.write_text(json.dumps(row, indent=1, default=str))
         if args.out:
-            from bench import write_out
+            from bench import machine, write_out
 
-            write_out(args.out, text, "python bench/national.py " + " ".join(sys.argv[1:]), {}, "national")
+            write_out(args.out, text, "python bench/national.py " + " ".join(sys.argv[1:]), machine(), "national")
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def serve_built(args: argparse.Namespace) -> None:
+    """Serve a replica made by an earlier run; its counts and build time come from that run."""
+    from bench import machine, write_out
+
+    made = json.loads(args.built_json.read_text()) if args.built_json else {}
+    if not made:
+        raise SystemExit("--built needs --built-json: the JSON line the run that made it printed")
+    print(f"serving {args.built}; load average {load_average()}", file=sys.stderr, flush=True)
+    serve = run_phase("ours-serve", {"index": str(args.built), "queries": query_set(args.queries)})
+    row = {**made, "index_mb": folder_mb(args.built), "serve": serve}
+    text = table([row])
+    print(text)
+    LAST.write_text(json.dumps(row, indent=1, default=str))
+    if args.out:
+        command = "python bench/national.py " + " ".join(sys.argv[1:])
+        write_out(args.out, text, command, machine(), "national")
 
 
 if __name__ == "__main__":
