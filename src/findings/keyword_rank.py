@@ -157,8 +157,9 @@ class KeywordRanker:
                 return self._corpus
         rows = db.execute(f"SELECT id, sz FROM {self.table}_docsize").fetchall()
         lengths = np.zeros(max((r[0] for r in rows), default=0) + 1, dtype=np.float64)
-        for rowid, size in rows:
-            lengths[rowid] = sum(_varints(size))
+        if rows:
+            rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            lengths[rowids] = _record_totals([r[1] for r in rows])
         average = float(lengths.sum()) / len(rows) if rows else 1.0
         corpus = _Corpus(generation, lengths, len(rows), average or 1.0)
         with self._lock:
@@ -260,17 +261,16 @@ class KeywordRanker:
         return tokens
 
 
-def _varints(blob: bytes) -> list[int]:
-    """The column sizes in an FTS5 `_docsize` record: SQLite varints, one a column."""
-    values, value, shift = [], 0, 0
-    for byte in blob:
-        if shift < 56:
-            value = (value << 7) | (byte & 0x7F)
-            if byte & 0x80:
-                shift += 7
-                continue
-        else:
-            value = (value << 8) | byte
-        values.append(value)
-        value, shift = 0, 0
-    return values
+def _record_totals(records: list[bytes]) -> np.ndarray:
+    """The sum of the column sizes in each FTS5 `_docsize` record: SQLite varints (big-endian,
+    7 bits a byte, the high bit set on every byte but a number's last), decoded for all
+    records at once."""
+    sizes = np.fromiter((len(r) for r in records), dtype=np.int64, count=len(records))
+    data = np.frombuffer(b"".join(records), dtype=np.uint8).astype(np.int64)
+    if data.size == 0:
+        return np.zeros(len(records), dtype=np.float64)
+    owner = np.repeat(np.arange(len(records)), sizes)
+    ends = np.flatnonzero(data < 0x80)  # the last byte of each number
+    last = ends[np.minimum(np.searchsorted(ends, np.arange(data.size)), max(ends.size - 1, 0))]
+    value = (data & 0x7F) << (7 * np.maximum(last - np.arange(data.size), 0))
+    return np.bincount(owner, weights=value, minlength=len(records)).astype(np.float64)

@@ -31,6 +31,7 @@ from findings.config import Settings
 from findings.errors import IngestLocked
 from findings.files import atomic_write, disk_is_full, remove_stale_temps
 from findings.ingest import IngestSummary, embed_new, ingest_paths
+from findings.sentences import preload
 from findings.store import WINDOW_BITS, DiskFull, Snapshot, Store, StoreError, no_report
 from findings.vectors import IDS_FILE, INDEX_FILE, MANIFEST_FILE
 
@@ -101,6 +102,8 @@ class Library:
         with self._lock:
             generation = self.store.generation
             if self._vectors is None or self._vectors_generation != generation or generation < 0:
+                if self._vectors is None:
+                    preload()  # highlights and keyword terms need nltk: import it meanwhile
                 self._vectors, _ = self._caught_up(generation)
                 self._vectors_generation = generation
             return self._vectors
@@ -273,6 +276,8 @@ class Library:
         the user knows the file by (an upload's own name); symbolic links inside folders are
         skipped unless `follow_links`."""
         with self._writing():
+            if self.embed:
+                preload()  # clause vectors need the sentence splitter: import nltk meanwhile
             embedder = self.embedder if self.embed else None
             summary = ingest_paths(paths, self.store, embedder, progress, file_names, follow_links,
                                    self.settings.limits)

@@ -15,6 +15,7 @@ import itertools
 import json
 import logging
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from importlib import resources
@@ -62,6 +63,21 @@ def _tokenizer() -> PunktSentenceTokenizer:
     params.ortho_context = defaultdict(int, raw["ortho_context"])
     logger.debug("Punkt parameters: %d abbreviations", len(params.abbrev_types))
     return PunktSentenceTokenizer(params)
+
+
+def preload() -> None:
+    """Build the sentence splitter and the stemmer on a thread of their own: importing nltk
+    takes about a second (it imports scipy.stats and much else), which a process about to
+    search or ingest can spend while it loads the vector index or waits for the reader."""
+    threading.Thread(target=_build_both, name="findings-nltk-preload", daemon=True).start()
+
+
+def _build_both() -> None:
+    try:
+        _tokenizer()
+        _stemmer()
+    except Exception as exc:  # the caller's own use reports it, in its own thread
+        logger.debug("preloading nltk failed: %s", exc)
 
 
 @functools.cache

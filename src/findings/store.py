@@ -726,11 +726,20 @@ class Store:
         if rowids is None:
             rows = self.db.execute(sql + " ORDER BY p.rowid", (model,)).fetchall()
         else:
+            wanted = sorted({int(r) for r in rowids})
             rows = []
-            for chunk in _chunks(sorted({int(r) for r in rowids}), 500):
-                marks = ",".join("?" * len(chunk))
-                where = f" WHERE p.rowid IN ({marks}) ORDER BY p.rowid"
-                rows += self.db.execute(sql + where, [model, *chunk]).fetchall()
+            if wanted and wanted[-1] - wanted[0] < 2 * len(wanted):
+                # Mostly one run of rowids (an index loading its codes): one range scan, then
+                # the few rows in it that were not asked for are dropped.
+                where = " WHERE p.rowid BETWEEN ? AND ? ORDER BY p.rowid"
+                found = self.db.execute(sql + where, [model, wanted[0], wanted[-1]]).fetchall()
+                asked = set(wanted)
+                rows = [row for row in found if row[0] in asked]
+            else:
+                for chunk in _chunks(wanted, 500):
+                    marks = ",".join("?" * len(chunk))
+                    where = f" WHERE p.rowid IN ({marks}) ORDER BY p.rowid"
+                    rows += self.db.execute(sql + where, [model, *chunk]).fetchall()
         if dim is None and rows:
             dim = rows[0][2] if isinstance(rows[0][2], int) else None
         whole = []
