@@ -142,7 +142,7 @@ def table(rows: list[dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--index", type=Path, required=True, help="an index of the whole corpus")
+    parser.add_argument("--index", type=Path, help="an index of the whole corpus (unless --built)")
     parser.add_argument("--reports", type=int, default=3000)
     parser.add_argument("--queries", type=int, default=240)
     parser.add_argument("--keep", type=Path, help="build the national index here and keep it")
@@ -157,6 +157,8 @@ def main() -> None:
     if args.built:
         serve_built(args)
         return
+    if args.index is None:
+        parser.error("give --index (an index of the whole corpus) or --built")
     work = Path(tempfile.mkdtemp(prefix="findings-national-"))
     target = args.keep or work / "national"
     if target.exists():

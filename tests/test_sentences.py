@@ -194,3 +194,26 @@ def test_paragraph_number_stays_with_its_first_sentence() -> None:
     numbered = "9. " + P9
     assert split_sentences(numbered) == ["9. " + P9_SENTENCES[0], *P9_SENTENCES[1:]]
     assert best_sentences(numbered, "adoption") == ("9. " + P9_SENTENCES[0],)
+
+
+def test_nltk_preloaded_while_other_threads_need_it_imports_once() -> None:
+    """`preload` imports nltk on its own thread while a search's keyword thread stems and its
+    main thread splits sentences: in a fresh process each time, as the first answer does."""
+    import subprocess
+    import sys
+
+    script = (
+        "import threading\n"
+        "from findings import sentences\n"
+        "sentences.preload()\n"
+        "out = {}\n"
+        "t = threading.Thread(target=lambda: out.setdefault('stem', sentences.stem('optimistic')))\n"
+        "t.start()\n"
+        "parts = sentences.split_sentences('Plans are weak. Managers know this.')\n"
+        "t.join()\n"
+        "print(out['stem'], len(parts))\n"
+    )
+    for _ in range(4):
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert done.stdout.split() == ["optimist", "2"]

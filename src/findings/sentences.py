@@ -44,10 +44,16 @@ _WORD = re.compile(r"[^\W_]+")
 _LIST_MARKER = re.compile(r"(?:\d{1,3}(?:\.\d{1,3})*|[a-z])\.")
 
 
+# nltk imported from two threads at once fails ("partially initialized module 'nltk'"): its
+# package imports itself in a circle, which Python's per-module import locks do not cover.
+_NLTK_IMPORT = threading.Lock()
+
+
 @functools.cache
 def _tokenizer() -> PunktSentenceTokenizer:
     """Punkt built from the shipped JSON parameters (never from nltk data)."""
-    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+    with _NLTK_IMPORT:
+        from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
     source = resources.files("findings") / "data" / PARAMS_FILE
     raw = json.loads(source.read_text(encoding="utf-8"))
@@ -91,7 +97,8 @@ _stem = stem
 
 @functools.cache
 def _stemmer() -> PorterStemmer:
-    from nltk.stem.porter import PorterStemmer
+    with _NLTK_IMPORT:
+        from nltk.stem.porter import PorterStemmer
 
     return PorterStemmer()
 
