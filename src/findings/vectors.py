@@ -31,6 +31,7 @@ import json
 import logging
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -436,8 +437,9 @@ def _attach_codes(hnsw: faiss.IndexHNSW, ids: np.ndarray, ranges: list[float], s
     storage = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
     faiss.copy_array_to_vector(np.asarray(ranges, dtype=np.float32), storage.sq.trained)
     storage.is_trained = True
-    for start in range(0, ids.shape[0], _ATTACH_CHUNK):
-        chunk = ids[start : start + _ATTACH_CHUNK]
+    chunks = [ids[start : start + _ATTACH_CHUNK] for start in range(0, ids.shape[0], _ATTACH_CHUNK)]
+
+    def decoded(chunk: np.ndarray) -> np.ndarray:
         found_ids, found = stored(chunk)
         matrix = np.zeros((chunk.shape[0], dim), dtype=np.float32)
         if found_ids.size:
@@ -445,7 +447,16 @@ def _attach_codes(hnsw: faiss.IndexHNSW, ids: np.ndarray, ranges: list[float], s
             at = np.searchsorted(found_ids, chunk, sorter=order).clip(0, found_ids.size - 1)
             hit = found_ids[order[at]] == chunk
             matrix[hit] = found[order[at[hit]]]
-        storage.add(matrix)
+        return matrix
+
+    # The next chunk is read and decoded on a second thread while FAISS encodes this one (both
+    # release the GIL for most of their work).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="findings-codes") as reader:
+        pending = reader.submit(decoded, chunks[0]) if chunks else None
+        for following in [*chunks[1:], None]:
+            matrix = pending.result()
+            pending = reader.submit(decoded, following) if following is not None else None
+            storage.add(matrix)
     storage.this.disown()  # the HNSW index owns its storage from here
     hnsw.storage = storage
     hnsw.own_fields = True
