@@ -42,36 +42,30 @@ def _pair(latency: dict, name: str) -> str:
     return f"{latency[name]['p50']:.1f} / {latency[name]['p95']:.1f}"
 
 
+def _row(counts: dict, index_mb: float, ingest_min: str, serve: dict) -> dict:
+    latency = serve["latency_ms"]
+    return {
+        **counts, "index_mb": index_mb, "ingest_min": ingest_min, "rss_mb": serve["peak_rss_mb"],
+        "first_s": serve["first_answer_s"], "hybrid": _pair(latency, "hybrid"),
+        "semantic": _pair(latency, "semantic"), "keyword": _pair(latency, "keyword"),
+        "filtered": _pair(latency, "hybrid+filters"), "load": serve["load_average"], "latency": latency,
+    }
+
+
 def from_bench(path: Path) -> dict:
     """A row from a bench/bench.py results file."""
     data = json.loads(path.read_text())
     ours = data["ours"]
-    serve = ours["serve"]
-    latency = serve["latency_ms"]
-    return {
-        "reports": data["reports"], "paragraphs": ours["ingest"]["paragraphs"],
-        "vectors": ours["ingest"]["vectors"], "index_mb": ours["index_mb"],
-        "ingest_min": f"{ours['ingest']['seconds'] / 60:.1f}", "rss_mb": serve["peak_rss_mb"],
-        "first_s": serve["first_answer_s"], "hybrid": _pair(latency, "hybrid"),
-        "semantic": _pair(latency, "semantic"), "keyword": _pair(latency, "keyword"),
-        "filtered": _pair(latency, "hybrid+filters"), "load": serve["load_average"],
-        "latency": latency,
-    }
+    counts = {"reports": data["reports"], "paragraphs": ours["ingest"]["paragraphs"],
+              "vectors": ours["ingest"]["vectors"]}
+    return _row(counts, ours["index_mb"], f"{ours['ingest']['seconds'] / 60:.1f}", ours["serve"])
 
 
 def from_national(path: Path) -> dict:
     """A row from a bench/national.py results file."""
     data = json.loads(path.read_text())
-    serve = data["serve"]
-    latency = serve["latency_ms"]
-    return {
-        "reports": data["reports"], "paragraphs": data["paragraphs"], "vectors": data["vectors"],
-        "index_mb": data["index_mb"], "ingest_min": str(data["ingest_minutes"]), "rss_mb": serve["peak_rss_mb"],
-        "first_s": serve["first_answer_s"], "hybrid": _pair(latency, "hybrid"),
-        "semantic": _pair(latency, "semantic"), "keyword": _pair(latency, "keyword"),
-        "filtered": _pair(latency, "hybrid+filters"), "load": serve["load_average"],
-        "latency": latency,
-    }
+    counts = {key: data[key] for key in ("reports", "paragraphs", "vectors")}
+    return _row(counts, data["index_mb"], str(data["ingest_minutes"]), data["serve"])
 
 
 def table(rows: list[dict]) -> str:
