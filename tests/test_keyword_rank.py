@@ -90,3 +90,44 @@ def test_a_filtered_ranking_is_the_one_the_join_gives(seed_library):
         joined = store.keyword_search(" OR ".join(parts), 15, scope)
         assert ours and len(ours) == len(joined)
         _agree(ours, joined)
+
+
+def test_read_ahead_holds_terms_prefixes_and_phrases_a_query_needs(seed_library):
+    """After `warm` (here with a threshold for five reports, not 3,000), a query of common
+    words, a derivational prefix and glossary phrases reads no postings of its own, ranks as
+    FTS5 does, and the paragraph counts of its parts are FTS5's without asking it."""
+    from findings.keyword_rank import KeywordRanker
+    from findings.store import BM25_WEIGHTS
+
+    store, snapshot = seed_library.store, seed_library.snapshot()
+    ranker = KeywordRanker("paragraphs_fts", [float(w) for w in BM25_WEIGHTS.split(",")])
+    phrases = ("care leavers", "personal adviser", "social worker")
+    parts = fts_parts(keyword_terms("social workers planning services"), phrases)
+    assert "soci*" in parts and '"care leavers"' in parts
+    with store.reading() as db:
+        generation = store.generation
+        assert ranker.paragraphs_matching(db, generation, '"care"') is None  # nothing read yet
+        assert ranker.warm(db, generation, [f'"{p}"' for p in phrases], least=60) > 3
+        held = ranker._held
+        ours = ranker.rank(db, generation, parts, 40, snapshot.scope_rowids(False))
+        assert ranker._held == held, "the query read postings that were read ahead"
+        for part in ('"care"', '"services"', '"care leavers"', '"personal adviser"'):
+            known = ranker.paragraphs_matching(db, generation, part)
+            asked = db.execute("SELECT count(*) FROM paragraphs_fts WHERE paragraphs_fts MATCH ?", [part]).fetchone()
+            assert known == asked[0] > 0, part
+    _agree(ours, _oracle(store, parts, 40, snapshot.scope_rowids(False)))
+
+
+def test_the_library_reads_ahead_its_glossarys_phrases_while_vectors_load(seed_index, embedder, tmp_path):
+    from findings.config import Settings
+    from findings.library import Library
+
+    folder = tmp_path / "index"
+    shutil.copytree(seed_index, folder)
+    library = Library(Settings.load(folder), embedder=embedder)
+    assert library.store.keyword_read_ahead == ()
+    library.vectors()
+    assert '"care leavers"' in library.store.keyword_read_ahead
+    assert '"independent reviewing officer"' in library.store.keyword_read_ahead
+    assert not library.store.read_ahead_keywords(), "it started once, as the vectors loaded"
+    library.store.close()

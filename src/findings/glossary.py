@@ -178,6 +178,11 @@ class Glossary:
             i += 1
         return replace(_capped(query, found), offered=tuple(offered))
 
+    def expanded_phrases(self) -> list[str]:
+        """Every phrase a query may be expanded by without naming an entry (the meanings of the
+        entries expanded by default), once each."""
+        return list(dict.fromkeys(m for e in self.entries.values() if e.kind in EXPANDED_BY_DEFAULT for m in e.means))
+
     def export_user_line(self, term: str, means: Sequence[str]) -> str:
         """The line `findings glossary add` writes (checked as a user line is)."""
         line = f"{term} => {' | '.join(means)}"

@@ -15,13 +15,15 @@ summed), so the ranking is the one `ORDER BY bm25(...)` gives; tests compare the
 of several words ("children who go missing") is scored by FTS5 itself: it matches few
 paragraphs, and its positions are what FTS5 is for.  What is kept, per phrase, is its share of
 the score in each paragraph it matches.  A term's first use reads its postings (as long as
-FTS5's ranking took), so the store reads ahead the commonest terms' postings on a thread of its
-own after the first keyword query of each generation (`warm`); the most recently used stay, up
-to `cache_entries` paragraph entries (16 bytes each).
+FTS5's ranking took), so the store reads ahead the commonest terms' postings, and the common
+phrases it is given (the glossary's), on a thread of its own after the first keyword query of
+each generation (`warm`); the most recently used stay, up to `cache_entries` paragraph entries
+(12 bytes each: 20 million, 240 MB, hold the common terms of 3,000 reports).
 """
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 import sqlite3
@@ -43,8 +45,27 @@ class Shares:
     """One FTS5 phrase (a term, a prefix or words in a row) in one store generation: the
     paragraphs it matches (rowids) and its share of their BM25 scores."""
 
-    rowids: np.ndarray  # int64
+    rowids: np.ndarray  # int32 (int64 beyond 2**31 - 1)
     scores: np.ndarray  # float64
+
+
+_DERIVATIONAL = ("ist", "ism", "ic", "al", "ive", "ion", "ity", "ness", "ment", "ful", "ous")
+
+
+def derivational_prefix(stem: str) -> str:
+    """The FTS5 prefix that finds a porter stem's derivational relatives, or "": the stemmer
+    leaves "optimistic" as "optimist" but "optimism" as "optim", so "optimist" also searches
+    for "optim*" (`search.fts_parts`)."""
+    for suffix in _DERIVATIONAL:
+        root = stem[: -len(suffix)]
+        if stem.endswith(suffix) and len(root) >= 4 and root.isalpha():
+            return f"{root}*"
+    return ""
+
+
+def _compact(rowids: np.ndarray) -> np.ndarray:
+    """Rowids in 4 bytes each where they fit: a cached entry then takes 12 bytes, not 16."""
+    return rowids.astype(np.int32) if rowids.size == 0 or int(rowids.max()) < 2**31 else rowids
 
 
 _NONE = Shares(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
@@ -64,7 +85,7 @@ class KeywordRanker:
     """BM25 over an FTS5 table's postings, kept per store generation.  Safe to share between
     threads: each call reads through the connection it is given."""
 
-    def __init__(self, table: str, weights: Sequence[float], cache_entries: int = 8_000_000) -> None:
+    def __init__(self, table: str, weights: Sequence[float], cache_entries: int = 20_000_000) -> None:
         self.table = table
         self.weights = tuple(float(w) for w in weights)
         self.cache_entries = cache_entries
@@ -75,6 +96,7 @@ class KeywordRanker:
         self._tokens: dict[str, tuple[str, ...]] = {}
         self._columns: dict[str, float] = {}  # FTS5 column name -> weight
         self._warmed = -2  # the generation whose common terms were read ahead
+        self._documents: tuple[_Corpus | None, dict[str, int]] = (None, {})  # term -> its paragraphs
 
     def rank(
         self, db: sqlite3.Connection, generation: int, parts: Sequence[str], limit: int,
@@ -116,6 +138,25 @@ class KeywordRanker:
         key = tokens[0] + ("*" if prefix else "")
         return self._cached(key, corpus, lambda: self._term(db, corpus, tokens[0], prefix))
 
+    def paragraphs_matching(self, db: sqlite3.Connection, generation: int, phrase: str) -> int | None:
+        """How many paragraphs match an FTS5 phrase (a quoted term or words in a row), when
+        that is known without asking FTS5 (which takes up to 25 ms for a common phrase at 3,000
+        reports): a term's, once `warm` has read the vocabulary; a phrase's, while its shares
+        are kept.  None when it is not known."""
+        text = phrase[1:-1].replace('""', '"') if len(phrase) >= 2 and phrase[0] == phrase[-1] == '"' else phrase
+        tokens = self._tokenised(db, text)
+        with self._lock:
+            corpus = self._corpus
+            if corpus is None or corpus.generation != generation:
+                return None
+            if not tokens:
+                return 0
+            if len(tokens) == 1:
+                documents = self._documents
+                return documents[1].get(tokens[0], 0) if documents[0] is corpus else None
+            found = self._shares.get('"' + " ".join(tokens) + '"')
+            return None if found is None else int(found.rowids.size)
+
     def forget(self) -> None:
         """Drop what is kept (and stop a `warm` between two terms)."""
         with self._lock:
@@ -123,6 +164,7 @@ class KeywordRanker:
             self._shares.clear()
             self._held = 0
             self._warmed = -2
+            self._documents = (None, {})
 
     def wants_warming(self, generation: int) -> bool:
         """True once per generation: the first caller should run `warm` (on a thread of its own)."""
@@ -132,22 +174,55 @@ class KeywordRanker:
             self._warmed = generation
             return True
 
-    def warm(self, db: sqlite3.Connection, generation: int, least: int = 1000) -> int:
-        """Read ahead the terms with at least `least` instances (most first) that are in under
-        half the paragraphs, while the cache has room for them: these are the terms whose first
-        use costs most (10-40 ms on the corpus).  Call inside one read transaction, with the
-        store's `generation` read in it; returns the number of terms read."""
+    def warm(
+        self, db: sqlite3.Connection, generation: int, phrases: Sequence[str] = (), least: int = 5000
+    ) -> int:
+        """Read ahead what costs most to read on first use, most first, while the cache has room:
+        the terms, and the prefixes of their derivational relatives (`derivational_prefix`), with
+        at least `least` instances in under half the paragraphs, and those of `phrases` (FTS5
+        phrases, such as the glossary's) whose rarest word has at least a quarter as many (FTS5
+        reads a phrase about four times slower an instance).  A term of 5,000 instances takes
+        about 2 ms to read; the commonest, 20-90 ms, and a common phrase 50-230 ms, at 3,000
+        reports (bench/national.py).  Call inside one read transaction, with the store's
+        `generation` read in it; returns the number read."""
         corpus = self._corpus_for(db, generation)
-        rows = db.execute(
-            f"SELECT term, cnt FROM {self._vocabulary(db, 'row')} WHERE cnt >= ? AND doc < ? ORDER BY cnt DESC",
-            [least, corpus.rows / 2],
-        ).fetchall()
+        vocabulary = {
+            term: (instances, docs)
+            for term, instances, docs in db.execute(f"SELECT term, cnt, doc FROM {self._vocabulary(db, 'row')}")
+        }
+        with self._lock:
+            if self._corpus is corpus:
+                self._documents = (corpus, {term: docs for term, (_, docs) in vocabulary.items()})
+        terms = sorted(vocabulary)
+        costs: dict[str, tuple[int, int]] = {}  # part -> (instances to read, paragraph entries at most)
+        for term, (instances, docs) in vocabulary.items():
+            if instances >= least and docs < corpus.rows / 2:
+                costs[term] = (instances, docs)
+            prefix = derivational_prefix(term) if instances >= least // 4 else ""
+            if prefix and prefix not in costs:
+                root = prefix[:-1]
+                first = bisect.bisect_left(terms, root)
+                last = bisect.bisect_left(terms, root[:-1] + chr(ord(root[-1]) + 1))
+                instances, docs = (sum(v) for v in zip(*(vocabulary[t] for t in terms[first:last]), strict=True))
+                if instances >= least and docs < corpus.rows / 2:
+                    costs[prefix] = (instances, docs)
+        for phrase in phrases:
+            tokens = self._tokenised(db, phrase.strip('"'))
+            if len(tokens) > 1 and all(t in vocabulary for t in tokens):
+                instances, docs = min(vocabulary[t] for t in tokens)
+                if 4 * instances >= least:
+                    costs[phrase] = (4 * instances, docs)
         read = 0
-        for term, instances in rows:
+        for part, (_, entries) in sorted(costs.items(), key=lambda item: -item[1][0]):
             with self._lock:
-                if self._corpus is not corpus or self._held + instances > self.cache_entries * 3 // 4:
+                if self._corpus is not corpus:
                     break
-            self._cached(term, corpus, lambda term=term: self._term(db, corpus, term, prefix=False))
+                if self._held + entries > self.cache_entries * 3 // 4:
+                    continue
+            if part in vocabulary:
+                self._cached(part, corpus, lambda part=part: self._term(db, corpus, part, prefix=False))
+            else:
+                self._part(db, corpus, part)
             read += 1
         return read
 
@@ -213,7 +288,7 @@ class KeywordRanker:
         idf = idf if idf > 0 else 1e-6
         length = corpus.lengths[rowids]
         scores = idf * frequency * (K1 + 1) / (frequency + K1 * (1 - B + B * length / corpus.average_length))
-        return Shares(rowids, scores)
+        return Shares(_compact(rowids), scores)
 
     def _phrase(self, db: sqlite3.Connection, part: str) -> Shares:
         """Words in a row, scored by FTS5 alone (the same bm25, one phrase's share)."""
@@ -223,7 +298,7 @@ class KeywordRanker:
         ).fetchall()
         if not rows:
             return _NONE
-        return Shares(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
+        return Shares(_compact(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))),
                       np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows)))
 
     def _vocabulary(self, db: sqlite3.Connection, kind: str = "instance") -> str:

@@ -23,6 +23,7 @@ import numpy as np
 from findings.citations import citation
 from findings.config import SearchTuning
 from findings.errors import QueryError
+from findings.keyword_rank import derivational_prefix
 from findings.models import Hit, Paragraph, Report
 from findings.store import WINDOW_BITS, ParagraphScope, Snapshot, Store, paragraph_rowid
 from findings.vocabulary import GRADES, JUDGEMENT_KEYS, MODES, REPORT_TYPES, STOPWORDS
@@ -281,9 +282,6 @@ def keyword_terms(query: str) -> list[str]:
     return list(dict.fromkeys(content or words))
 
 
-_DERIVATIONAL = ("ist", "ism", "ic", "al", "ive", "ion", "ity", "ness", "ment", "ful", "ous")
-
-
 def fts_query(terms: list[str], phrases: Sequence[str] = ()) -> str:
     """An FTS5 expression that matches any term, or a derivational relative of it, or any of
     the glossary's `phrases` (each as a phrase): `fts_parts` joined by OR."""
@@ -298,19 +296,16 @@ def fts_parts(terms: list[str], phrases: Sequence[str] = ()) -> list[str]:
     prefix query without its derivational suffix ("optim*")."""
     from findings.sentences import stem as _stem
 
-    parts = [_phrase(p) for p in phrases if _phrase(p)]
+    parts = [fts_phrase(p) for p in phrases if fts_phrase(p)]
     for term in terms:
         parts.append('"' + term.replace('"', '""') + '"')
-        stem = _stem(term)
-        for suffix in _DERIVATIONAL:
-            root = stem[: -len(suffix)]
-            if stem.endswith(suffix) and len(root) >= 4 and root.isalpha():
-                parts.append(f"{root}*")
-                break
+        prefix = derivational_prefix(_stem(term))
+        if prefix:
+            parts.append(prefix)
     return list(dict.fromkeys(parts))
 
 
-def _phrase(text: str) -> str:
+def fts_phrase(text: str) -> str:
     """A glossary phrase as an FTS5 phrase of its words ("" when it has none)."""
     words = [w.lower() for w in _WORD.findall(text)]
     return '"' + " ".join(words).replace('"', '""') + '"' if words else ""
@@ -327,9 +322,9 @@ def keyword_candidates(
     `allowed`: the scope's rowids, sorted (see `Store.keyword_search`)."""
     if not terms and not phrases:
         return []
-    common = store.common_terms([*terms, *(_phrase(p) for p in phrases)])
+    common = store.common_terms([*terms, *(fts_phrase(p) for p in phrases)])
     rare_terms = [t for t in terms if t not in common]
-    rare_phrases = [p for p in phrases if _phrase(p) not in common]
+    rare_phrases = [p for p in phrases if fts_phrase(p) not in common]
     if rare_terms or rare_phrases:
         terms, phrases = rare_terms, rare_phrases
     return store.keyword_search(fts_parts(terms, phrases), pool, scope, allowed)

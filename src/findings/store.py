@@ -16,11 +16,12 @@ import json
 import logging
 import os
 import sqlite3
+import sys
 import threading
 import time
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -160,6 +161,8 @@ class Store:
         self._warned: set[str] = set()
         self._term_counts: tuple[int, dict[str, int]] = (-2, {})  # (generation, term -> paragraphs)
         self._ranker = KeywordRanker("paragraphs_fts", [float(w) for w in BM25_WEIGHTS.split(",")])
+        # FTS5 phrases read ahead with the common terms (the glossary's, set by `Library`).
+        self.keyword_read_ahead: tuple[str, ...] = ()
         self._check_folder(create)
         self._local = threading.local()
         self._connections: weakref.WeakSet[_Connection] = weakref.WeakSet()
@@ -597,10 +600,7 @@ class Store:
                     generation = self.generation
                     if generation >= 0:  # -1: the change counter is damaged, so nothing is cached
                         ranked = self._ranker.rank(db, generation, parts, limit, allowed)
-                        if self._ranker.wants_warming(generation):
-                            threading.Thread(
-                                target=self._warm_keywords, name="findings-keyword-warm", daemon=True
-                            ).start()
+                        self.read_ahead_keywords(generation)
                         return ranked
             return self._keyword_search_alone(match, limit, allowed)
         where, params = self._scope_sql(scope)
@@ -613,10 +613,25 @@ class Store:
         ).fetchall()
         return [(row[0], float(row[1])) for row in rows]
 
+    def read_ahead_keywords(self, generation: int | None = None) -> bool:
+        """Start reading ahead the postings of the commonest terms and of `keyword_read_ahead`
+        on a thread of its own (`_warm_keywords`), once a generation: the first keyword query
+        does, and `Library` does while the vector index loads.  True if it started."""
+        generation = self.generation if generation is None else generation
+        if generation < 0 or not self._ranker.wants_warming(generation):
+            return False
+        threading.Thread(target=self._warm_keywords, name="findings-keyword-warm", daemon=True).start()
+        return True
+
     def _warm_keywords(self) -> None:
-        """Read ahead the commonest terms' postings (`KeywordRanker.warm`) on this thread, through
-        a read-only connection of its own that `close` never touches (closing a connection
-        while another thread uses it crashes SQLite); `close` stops it between two terms."""
+        """Read ahead the commonest terms' and `keyword_read_ahead`'s postings
+        (`KeywordRanker.warm`) on this thread, at the lowest priority where the system has one
+        (Linux gives each thread its own), so that queries keep the processor; through a
+        read-only connection of its own that `close` never touches (closing a connection while
+        another thread uses it crashes SQLite); `close` stops it between two terms."""
+        if sys.platform.startswith("linux"):
+            with suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
         try:
             db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
         except sqlite3.Error as exc:
@@ -629,8 +644,8 @@ class Store:
             )
             if generation >= 0:
                 started = time.perf_counter()
-                terms = self._ranker.warm(db, generation)
-                logger.info("read ahead %d terms' postings in %.1f s", terms, time.perf_counter() - started)
+                terms = self._ranker.warm(db, generation, self.keyword_read_ahead)
+                logger.info("read ahead %d postings in %.1f s", terms, time.perf_counter() - started)
         except sqlite3.Error as exc:
             logger.info("reading ahead keyword postings stopped: %s", exc)
         finally:
@@ -662,7 +677,7 @@ class Store:
         FTS5's BM25 gives a term in half the paragraphs or more no weight (its idf,
         log((N - n + 0.5) / (n + 0.5)), is floored at 1e-6), so matching it ranks nothing and
         only costs time: "children" is in 81% of the corpus's paragraphs.  Counts are kept
-        until the paragraphs change."""
+        until the paragraphs change; those the keyword ranking knows are not asked of FTS5."""
         generation = self.generation
         if self._term_counts[0] != generation:
             total = self.db.execute("SELECT count(*) FROM paragraphs").fetchone()[0]
@@ -672,7 +687,8 @@ class Store:
         for term in terms:
             if term not in counts:
                 quoted = term if term.startswith('"') else '"' + term.replace('"', '""') + '"'
-                counts[term] = self.db.execute(
+                known = self._ranker.paragraphs_matching(self.db, generation, quoted) if generation >= 0 else None
+                counts[term] = known if known is not None else self.db.execute(
                     "SELECT count(*) FROM paragraphs_fts WHERE paragraphs_fts MATCH ?", [quoted]
                 ).fetchone()[0]
             if counts[""] and counts[term] >= share * counts[""]:
