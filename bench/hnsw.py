@@ -23,7 +23,8 @@ import numpy as np
 def main() -> None:
     import faiss
 
-    from findings.store import WINDOW_BITS, Store
+    from findings.store import Store
+    from findings.store_vectors import WINDOW_BITS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("index")

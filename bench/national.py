@@ -52,7 +52,8 @@ def replicate(source: Path, target: Path, reports: int, seed: int = 0) -> dict:
     `reports`; returns counts and timings."""
     from findings.config import Settings
     from findings.library import Library
-    from findings.store import WINDOW_BITS, Store, text_hash
+    from findings.store import Store, text_hash
+    from findings.store_vectors import WINDOW_BITS
 
     rng = np.random.default_rng(seed)
     original = Store(source, create=False)

@@ -25,7 +25,7 @@ from findings.errors import QueryError
 from findings.ingest import embed_new
 from findings.library import Library
 from findings.models import Paragraph, Report, ReportMeta
-from findings.store import WINDOW_BITS
+from findings.store_vectors import WINDOW_BITS
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 P9 = "blackburn-with-darwen-2022-ilacs:p9"

@@ -32,7 +32,8 @@ from findings.errors import IngestLocked
 from findings.files import atomic_write, disk_is_full, remove_stale_temps
 from findings.ingest import IngestSummary, embed_new, ingest_paths
 from findings.sentences import preload
-from findings.store import WINDOW_BITS, DiskFull, Snapshot, Store, StoreError, no_report
+from findings.store import DiskFull, Snapshot, Store, StoreError, no_report
+from findings.store_vectors import WINDOW_BITS
 from findings.vectors import IDS_FILE, INDEX_FILE, MANIFEST_FILE
 
 if TYPE_CHECKING:

@@ -25,7 +25,8 @@ from findings.config import SearchTuning
 from findings.errors import QueryError
 from findings.keyword_rank import derivational_prefix
 from findings.models import Hit, Paragraph, Report
-from findings.store import WINDOW_BITS, ParagraphScope, Snapshot, Store, paragraph_rowid
+from findings.store import ParagraphScope, Snapshot, Store
+from findings.store_vectors import WINDOW_BITS, paragraph_rowid
 from findings.vocabulary import GRADES, JUDGEMENT_KEYS, MODES, REPORT_TYPES, STOPWORDS
 
 if TYPE_CHECKING:

@@ -28,7 +28,7 @@ from findings.search import (
     paragraph_scope,
     semantic_candidates,
 )
-from findings.store import paragraph_rowid
+from findings.store_vectors import paragraph_rowid
 
 logger = logging.getLogger(__name__)
 

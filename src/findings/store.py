@@ -33,10 +33,7 @@ from findings.keyword_rank import KeywordRanker
 from findings.migrations import MIGRATIONS, migrate, pending
 from findings.models import Paragraph, Report, ReportMeta
 from findings.store_saved import SavedWork, relink_collected
-from findings.vector_codes import check as check_vectors
-from findings.vector_codes import pack as pack_vectors
-from findings.vector_codes import unpack as unpack_vectors
-from findings.vector_codes import unpack_many
+from findings.store_vectors import StoredVectors, chunks
 
 logger = logging.getLogger(__name__)
 
@@ -56,16 +53,6 @@ CORRECTABLE_FIELDS = (
 )
 # BM25 weights of the FTS5 columns (text, section): a word in the heading counts for less.
 BM25_WEIGHTS = "1.0, 0.3"
-WINDOW_BITS = 10  # up to 1,024 embedding windows per paragraph
-
-
-def vector_id(rowid: int, window: int) -> int:
-    """The FAISS id of a paragraph's vector number `window`."""
-    return (int(rowid) << WINDOW_BITS) | int(window)
-
-
-def paragraph_rowid(vector_id: int) -> int:
-    return int(vector_id) >> WINDOW_BITS
 
 
 def text_hash(text: str) -> str:
@@ -142,7 +129,7 @@ class _Connection(sqlite3.Connection):
     """A plain sqlite3 connection that can be weakly referenced (for `Store.close`)."""
 
 
-class Store:
+class Store(StoredVectors):
     """The database under an index folder.  Safe to share between threads: each thread gets
     its own connection (`db`), so one thread's transaction never sees or swallows another's
     statements; WAL lets readers go on while an ingest writes.
@@ -507,7 +494,7 @@ class Store:
 
     def paragraphs_by_rowid(self, rowids: Sequence[int]) -> dict[int, Paragraph]:
         found: dict[int, Paragraph] = {}
-        for chunk in _chunks([int(r) for r in rowids], 500):
+        for chunk in chunks([int(r) for r in rowids], 500):
             marks = ",".join("?" * len(chunk))
             rows = self.db.execute(
                 f"SELECT {self._PARAGRAPH_COLUMNS} FROM paragraphs WHERE rowid IN ({marks})", chunk
@@ -694,136 +681,6 @@ class Store:
             if counts[""] and counts[term] >= share * counts[""]:
                 common.add(term)
         return common
-
-    # --- vectors ----------------------------------------------------------------------------
-    # One `embeddings` row per (paragraph text, model): its `count` vectors (windows, then
-    # clauses) packed in 8 bits by findings.vector_codes.  This is the only copy on disk: the
-    # FAISS file keeps the HNSW graph, and its codes are made from these rows when it loads.
-
-    _WHOLE = "e.dim > 0 AND e.count > 0 AND length(e.vectors) = e.count * (e.dim + 4)"
-
-    def cached_hashes(self, model: str, hashes: Iterable[str]) -> set[str]:
-        """The hashes among `hashes` whose vectors are stored whole (a damaged one is embedded
-        again, and replaced, by the next ingest or reindex)."""
-        found: set[str] = set()
-        for chunk in _chunks(sorted(set(hashes)), 500):
-            marks = ",".join("?" * len(chunk))
-            found.update(
-                row[0]
-                for row in self.db.execute(
-                    f"SELECT e.text_hash FROM embeddings e WHERE e.model=? AND e.text_hash IN ({marks})"
-                    f" AND {self._WHOLE}",
-                    [model, *chunk],
-                )
-            )
-        return found
-
-    def vector_ids(self, model: str) -> np.ndarray:
-        """The ids (`vector_id`) of every stored vector of every paragraph, sorted."""
-        rows = self.db.execute(
-            "SELECT p.rowid, e.count FROM paragraphs p JOIN embeddings e"
-            f" ON e.text_hash = p.text_hash AND e.model = ? WHERE {self._WHOLE}",
-            (model,),
-        ).fetchall()
-        ids = [(r[0] << WINDOW_BITS) | w for r in rows for w in range(min(r[1], 1 << WINDOW_BITS))]
-        return np.sort(np.asarray(ids, dtype=np.int64))
-
-    def paragraph_vectors(
-        self, model: str, rowids: Sequence[int] | None = None, dim: int | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(vector ids, vectors): one row per window and clause of the stored paragraphs (all,
-        or those of `rowids`), in order of id.  `paragraph_rowid(id)` gives back the paragraph's
-        rowid.  Vectors that are not `dim` (else the first row's dim) floats long, or whose blob
-        is damaged, are left out, with a warning naming their report."""
-        sql = (
-            "SELECT p.rowid, e.count, e.dim, e.vectors, p.report_id FROM paragraphs p JOIN embeddings e"
-            " ON e.text_hash = p.text_hash AND e.model = ?"
-        )
-        if rowids is None:
-            rows = self.db.execute(sql + " ORDER BY p.rowid", (model,)).fetchall()
-        else:
-            wanted = sorted({int(r) for r in rowids})
-            rows = []
-            if wanted and wanted[-1] - wanted[0] < 2 * len(wanted):
-                # Mostly one run of rowids (an index loading its codes): one range scan, then
-                # the few rows in it that were not asked for are dropped.
-                where = " WHERE p.rowid BETWEEN ? AND ? ORDER BY p.rowid"
-                found = self.db.execute(sql + where, [model, wanted[0], wanted[-1]]).fetchall()
-                asked = set(wanted)
-                rows = [row for row in found if row[0] in asked]
-            else:
-                for chunk in _chunks(wanted, 500):
-                    marks = ",".join("?" * len(chunk))
-                    where = f" WHERE p.rowid IN ({marks}) ORDER BY p.rowid"
-                    rows += self.db.execute(sql + where, [model, *chunk]).fetchall()
-        if dim is None and rows:
-            dim = rows[0][2] if isinstance(rows[0][2], int) else None
-        whole = []
-        for row in rows:
-            try:
-                if row[2] != dim:
-                    raise ValueError(f"a stored vector has {row[2]} dimensions, not {dim}")
-                check_vectors(row[3], row[1], row[2])
-            except ValueError as exc:
-                self._damaged(str(row[4]), str(exc), "that paragraph is left out of meaning search")
-            else:
-                whole.append(row)
-        if not whole or dim is None:
-            return np.zeros(0, dtype=np.int64), np.zeros((0, dim or 0), dtype=np.float32)
-        counts = [row[1] for row in whole]
-        matrix = unpack_many([row[3] for row in whole], counts, dim)
-        windows = np.concatenate([np.arange(c, dtype=np.int64) for c in counts])
-        ids = (np.repeat(np.array([row[0] for row in whole], dtype=np.int64), counts) << WINDOW_BITS) | windows
-        keep = windows < (1 << WINDOW_BITS)
-        return ids[keep], matrix[keep]
-
-    def paragraph_vector(self, rowid: int, model: str, window: int = 0) -> np.ndarray | None:
-        """One stored vector of a paragraph (window 0: the whole paragraph), if any and whole."""
-        row = self.db.execute(
-            "SELECT e.count, e.dim, e.vectors FROM paragraphs p JOIN embeddings e"
-            f" ON e.text_hash = p.text_hash AND e.model = ? WHERE p.rowid = ? AND {self._WHOLE}",
-            (model, rowid),
-        ).fetchone()
-        if row is None or not 0 <= window < row[0]:
-            return None
-        return unpack_vectors(row[2], row[0], row[1])[window]
-
-    def put_vectors(self, rows: Iterable[tuple[str, str, int, np.ndarray]]) -> None:
-        with self.transaction() as db:
-            self._insert_vectors(db, rows)
-            self._bump()
-
-    @staticmethod
-    def _insert_vectors(db: sqlite3.Connection, rows: Iterable[tuple[str, str, int, np.ndarray]]) -> None:
-        """Store (text_hash, model, vector number, vector) rows; a text's vectors come together,
-        numbered from 0, and replace any it had."""
-        texts: dict[tuple[str, str], dict[int, np.ndarray]] = {}
-        for text_hash, model, window, vector in rows:
-            texts.setdefault((text_hash, model), {})[int(window)] = vector
-        records = []
-        for (text_hash, model), vectors in texts.items():
-            if sorted(vectors) != list(range(len(vectors))):
-                raise ValueError(f"the vectors of text {text_hash} are not numbered 0 to {len(vectors) - 1}")
-            matrix = np.stack([np.asarray(vectors[w], dtype=np.float32) for w in range(len(vectors))])
-            records.append((text_hash, model, int(matrix.shape[1]), len(vectors), pack_vectors(matrix)))
-        db.executemany(
-            "INSERT OR REPLACE INTO embeddings (text_hash, model, dim, count, vectors) VALUES (?,?,?,?,?)", records
-        )
-
-    def unembedded_count(self, model: str) -> int:
-        return self.db.execute(
-            "SELECT COUNT(*) FROM paragraphs p WHERE NOT EXISTS"
-            " (SELECT 1 FROM embeddings e WHERE e.text_hash = p.text_hash AND e.model = ?)",
-            (model,),
-        ).fetchone()[0]
-
-    def models(self) -> list[str]:
-        return [row[0] for row in self.db.execute("SELECT DISTINCT model FROM embeddings")]
-
-
-def _chunks(items: list, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _iso(value: date | None) -> str | None:

@@ -22,6 +22,11 @@ def blob_size(count: int, dim: int) -> int:
     return count * (dim + _SCALE.itemsize)
 
 
+def blob_size_sql(count: str, dim: str) -> str:
+    """`blob_size` as an SQL expression of two columns (what a whole blob's length is)."""
+    return f"{count} * ({dim} + {_SCALE.itemsize})"
+
+
 def pack(vectors: np.ndarray) -> bytes:
     """(count, dim) float vectors -> one blob."""
     vectors = np.asarray(vectors, dtype=np.float32)
