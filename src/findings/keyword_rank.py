@@ -15,10 +15,11 @@ summed), so the ranking is the one `ORDER BY bm25(...)` gives; tests compare the
 of several words ("children who go missing") is scored by FTS5 itself: it matches few
 paragraphs, and its positions are what FTS5 is for.  What is kept, per phrase, is its share of
 the score in each paragraph it matches.  A term's first use reads its postings (as long as
-FTS5's ranking took), so the store reads ahead the commonest terms' postings, and the common
-phrases it is given (the glossary's), on a thread of its own after the first keyword query of
-each generation (`warm`); the most recently used stay, up to `cache_entries` paragraph entries
-(12 bytes each: 20 million, 240 MB, hold the common terms of 3,000 reports).
+FTS5's ranking took), so the store reads ahead the commonest terms' postings, their
+derivational prefixes and the common phrases it is given (the glossary's), on a thread of its
+own, once a generation (`warm`): while `Library` loads the vector index, else after the first
+keyword query.  The most recently used stay, up to `cache_entries` paragraph entries (12 bytes
+each: 20 million, 240 MB, hold the common terms of 3,000 reports).
 """
 
 from __future__ import annotations
