@@ -64,6 +64,16 @@ def derivational_prefix(stem: str) -> str:
     return ""
 
 
+def _unquoted(part: str) -> tuple[str, bool]:
+    """An FTS5 phrase as `search.fts_parts` writes it ('"words"' or 'prefix*') -> its text, and
+    whether it is a prefix."""
+    prefix = part.endswith("*") and not part.startswith('"')
+    text = part[:-1] if prefix else part
+    if text.startswith('"') and text.endswith('"') and len(text) >= 2:
+        text = text[1:-1].replace('""', '"')
+    return text, prefix
+
+
 def _compact(rowids: np.ndarray) -> np.ndarray:
     """Rowids in 4 bytes each where they fit: a cached entry then takes 12 bytes, not 16."""
     return rowids.astype(np.int32) if rowids.size == 0 or int(rowids.max()) < 2**31 else rowids
@@ -126,10 +136,7 @@ class KeywordRanker:
         return list(zip(chosen.tolist(), scores[chosen].tolist(), strict=True))
 
     def _part(self, db: sqlite3.Connection, corpus: _Corpus, part: str) -> Shares:
-        prefix = part.endswith("*") and not part.startswith('"')
-        text = part[:-1] if prefix else part
-        if text.startswith('"') and text.endswith('"') and len(text) >= 2:
-            text = text[1:-1].replace('""', '"')
+        text, prefix = _unquoted(part)
         tokens = self._tokenised(db, text)
         if not tokens:
             return _NONE
@@ -144,8 +151,7 @@ class KeywordRanker:
         that is known without asking FTS5 (which takes up to 25 ms for a common phrase at 3,000
         reports): a term's, once `warm` has read the vocabulary; a phrase's, while its shares
         are kept.  None when it is not known."""
-        text = phrase[1:-1].replace('""', '"') if len(phrase) >= 2 and phrase[0] == phrase[-1] == '"' else phrase
-        tokens = self._tokenised(db, text)
+        tokens = self._tokenised(db, _unquoted(phrase)[0])
         with self._lock:
             corpus = self._corpus
             if corpus is None or corpus.generation != generation:
@@ -196,19 +202,21 @@ class KeywordRanker:
                 self._documents = (corpus, {term: docs for term, (_, docs) in vocabulary.items()})
         terms = sorted(vocabulary)
         costs: dict[str, tuple[int, int]] = {}  # part -> (instances to read, paragraph entries at most)
+        prefixes: set[str] = set()
         for term, (instances, docs) in vocabulary.items():
             if instances >= least and docs < corpus.rows / 2:
                 costs[term] = (instances, docs)
             prefix = derivational_prefix(term) if instances >= least // 4 else ""
-            if prefix and prefix not in costs:
+            if prefix and prefix not in prefixes:  # the prefix's cost once, over all its terms
+                prefixes.add(prefix)
                 root = prefix[:-1]
                 first = bisect.bisect_left(terms, root)
                 last = bisect.bisect_left(terms, root[:-1] + chr(ord(root[-1]) + 1))
-                instances, docs = (sum(v) for v in zip(*(vocabulary[t] for t in terms[first:last]), strict=True))
-                if instances >= least and docs < corpus.rows / 2:
-                    costs[prefix] = (instances, docs)
+                read, held = (sum(v) for v in zip(*(vocabulary[t] for t in terms[first:last]), strict=True))
+                if read >= least and held < corpus.rows / 2:
+                    costs[prefix] = (read, held)
         for phrase in phrases:
-            tokens = self._tokenised(db, phrase.strip('"'))
+            tokens = self._tokenised(db, _unquoted(phrase)[0])
             if len(tokens) > 1 and all(t in vocabulary for t in tokens):
                 instances, docs = min(vocabulary[t] for t in tokens)
                 if 4 * instances >= least:
