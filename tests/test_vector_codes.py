@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from findings.vector_codes import PackVectors, blob_size, pack, unpack, unpack_many
+from findings.vector_codes import PackVectors, blob_size, decode, pack, unpack, unpack_many
 
 
 def unit_rows(n: int, dim: int = 384, seed: int = 0) -> np.ndarray:
@@ -26,6 +26,16 @@ def test_packed_vectors_come_back_with_cosine_above_0_9998_in_a_quarter_of_float
 def test_many_blobs_decode_as_one_matrix_in_order():
     a, b = unit_rows(3, 16, seed=1), unit_rows(2, 16, seed=2)
     np.testing.assert_allclose(unpack_many([pack(a), pack(b)], [3, 2], 16), np.vstack([a, b]), atol=0.01)
+
+
+def test_codes_without_their_scales_decode_to_the_same_unit_vectors():
+    rows = unit_rows(40, seed=3) * np.linspace(0.5, 2, 40, dtype=np.float32)[:, None]  # any lengths
+    blob = pack(rows)
+    codes = blob[: 40 * 384]  # what the index reads out of the database: substr(vectors, 1, count * dim)
+    back = decode(codes, 384)
+    np.testing.assert_allclose(back, unpack(blob, 40, 384), atol=1e-6)
+    assert ((back * rows).sum(axis=1) / np.linalg.norm(rows, axis=1)).min() > 0.9998
+    np.testing.assert_allclose(decode(bytes(384), 384), np.zeros((1, 384)))  # a zero vector stays zero
 
 
 @pytest.mark.parametrize(("blob", "count", "dim", "message"), [

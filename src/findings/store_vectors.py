@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from findings.vector_codes import blob_size_sql, unpack_many
-from findings.vector_codes import check as check_vectors
+from findings.vector_codes import blob_size_sql, check_size, codes_sql, decode
 from findings.vector_codes import pack as pack_vectors
 from findings.vector_codes import unpack as unpack_vectors
 
@@ -83,9 +82,10 @@ class StoredVectors:
         or those of `rowids`), in order of id.  `paragraph_rowid(id)` gives back the paragraph's
         rowid.  Vectors that are not `dim` (else the first row's dim) floats long, or whose blob
         is damaged, are left out, with a warning naming their report."""
+        # The blob's length is checked and its codes alone read out: decoding needs no scales.
         sql = (
-            "SELECT p.rowid, e.count, e.dim, e.vectors, p.report_id FROM paragraphs p JOIN embeddings e"
-            " ON e.text_hash = p.text_hash AND e.model = ?"
+            f"SELECT p.rowid, e.count, e.dim, length(e.vectors), {codes_sql('e.vectors', 'e.count', 'e.dim')},"
+            " p.report_id FROM paragraphs p JOIN embeddings e ON e.text_hash = p.text_hash AND e.model = ?"
         )
         if rowids is None:
             rows = self.db.execute(sql + " ORDER BY p.rowid", (model,)).fetchall()
@@ -111,18 +111,20 @@ class StoredVectors:
             try:
                 if row[2] != dim:
                     raise ValueError(f"a stored vector has {row[2]} dimensions, not {dim}")
-                check_vectors(row[3], row[1], row[2])
+                check_size(row[3] if isinstance(row[4], bytes) else None, row[1], row[2])
             except ValueError as exc:
-                self._damaged(str(row[4]), str(exc), "that paragraph is left out of meaning search")
+                self._damaged(str(row[5]), str(exc), "that paragraph is left out of meaning search")
             else:
                 whole.append(row)
         if not whole or dim is None:
             return np.zeros(0, dtype=np.int64), np.zeros((0, dim or 0), dtype=np.float32)
         counts = [row[1] for row in whole]
-        matrix = unpack_many([row[3] for row in whole], counts, dim)
+        matrix = decode(b"".join(row[4] for row in whole), dim)
         windows = np.concatenate([np.arange(c, dtype=np.int64) for c in counts])
         ids = (np.repeat(np.array([row[0] for row in whole], dtype=np.int64), counts) << WINDOW_BITS) | windows
         keep = windows < (1 << WINDOW_BITS)
+        if keep.all():
+            return ids, matrix
         return ids[keep], matrix[keep]
 
     def paragraph_vector(self, rowid: int, model: str, window: int = 0) -> np.ndarray | None:

@@ -27,6 +27,11 @@ def blob_size_sql(count: str, dim: str) -> str:
     return f"{count} * ({dim} + {_SCALE.itemsize})"
 
 
+def codes_sql(blob: str, count: str, dim: str) -> str:
+    """SQL for a blob's codes without its scales (what `decode` takes)."""
+    return f"substr({blob}, 1, {count} * {dim})"
+
+
 def pack(vectors: np.ndarray) -> bytes:
     """(count, dim) float vectors -> one blob."""
     vectors = np.asarray(vectors, dtype=np.float32)
@@ -40,10 +45,15 @@ def pack(vectors: np.ndarray) -> bytes:
 
 def check(blob: object, count: object, dim: object) -> None:
     """ValueError (one clause for a warning) unless `blob` holds `count` packed `dim`-vectors."""
+    check_size(len(blob) if isinstance(blob, bytes) else 0, count, dim)
+
+
+def check_size(size: object, count: object, dim: object) -> None:
+    """`check` for a blob of `size` bytes (what SQL's length() gives without reading it out)."""
     if not (isinstance(count, int) and isinstance(dim, int) and count >= 0 and dim > 0):
         raise ValueError(f"a stored vector row says {count} vectors of {dim} dimensions")
-    if not isinstance(blob, bytes) or len(blob) != blob_size(count, dim):
-        size = len(blob) if isinstance(blob, bytes) else 0
+    if size != blob_size(count, dim):
+        size = size if isinstance(size, int) else 0
         raise ValueError(f"a stored vector blob is {size} bytes, not {blob_size(count, dim)}")
 
 
@@ -57,11 +67,17 @@ def unpack_many(blobs: list[bytes], counts: list[int], dim: int) -> np.ndarray:
     """Blobs the caller has passed through `check` -> their vectors, one (sum(counts), dim)
     float32 matrix, decoded in one pass (a blob at a time costs five times as much over a
     corpus)."""
-    codes = np.frombuffer(b"".join(b[: c * dim] for b, c in zip(blobs, counts, strict=True)), dtype=np.int8)
-    scales = np.frombuffer(b"".join(b[c * dim :] for b, c in zip(blobs, counts, strict=True)), dtype=_SCALE)
-    rows = codes.reshape(-1, dim).astype(np.float32)
-    rows *= (scales / _LEVELS).astype(np.float32)[:, None]
-    return _unit(rows)
+    return decode(b"".join(b[: c * dim] for b, c in zip(blobs, counts, strict=True)), dim)
+
+
+def decode(codes: bytes, dim: int) -> np.ndarray:
+    """The codes of whole vectors, without their scales (SQL's `substr(blob, 1, count * dim)`)
+    -> float32 unit vectors.  A vector's scale sets only its length, which decoding makes 1
+    again, so its codes alone give it: the codes over their norm."""
+    rows = np.frombuffer(codes, dtype=np.int8).reshape(-1, dim).astype(np.float32)
+    norms = np.sqrt(np.einsum("ij,ij->i", rows, rows))
+    rows *= (1.0 / np.maximum(norms, 1e-12)).astype(np.float32)[:, None]
+    return rows
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:

@@ -441,6 +441,8 @@ def _attach_codes(hnsw: faiss.IndexHNSW, ids: np.ndarray, ranges: list[float], s
 
     def decoded(chunk: np.ndarray) -> np.ndarray:
         found_ids, found = stored(chunk)
+        if np.array_equal(found_ids, chunk):  # the usual case: every vector, in the graph's order
+            return found
         matrix = np.zeros((chunk.shape[0], dim), dtype=np.float32)
         if found_ids.size:
             order = np.argsort(found_ids)
