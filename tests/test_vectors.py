@@ -237,7 +237,9 @@ def test_remove_and_add_match_the_oracle(tmp_path, data):
     np.testing.assert_array_equal(reloaded.search(queries, 10).ids, want_ids)
 
 
-def test_hnsw_beyond_threshold_round_trips(tmp_path):
+@pytest.mark.parametrize("chunk", [5_000, 64])  # codes made in one chunk, or by two threads in many
+def test_hnsw_beyond_threshold_round_trips(tmp_path, monkeypatch, chunk):
+    monkeypatch.setattr("findings.vectors._ATTACH_CHUNK", chunk)
     vectors, queries = np.split(embedding_like(605, dim=32), [600])
     ids = np.arange(600, dtype=np.int64)
     index = VectorIndex.build(ids, vectors, MODEL, hnsw_threshold=500, ef_search=64)
@@ -246,15 +248,16 @@ def test_hnsw_beyond_threshold_round_trips(tmp_path):
         index.remove(ids[:1])
     index.save(tmp_path)
 
-    def stored(wanted):  # what the database keeps: here, all but vector 7
-        keep = wanted[wanted != 7]
+    def stored(wanted):  # what the database keeps: here, all but vectors 7 and 300
+        keep = wanted[(wanted != 7) & (wanted != 300)]
         return keep, vectors[keep]
 
     loaded = VectorIndex.load(tmp_path, MODEL, 32, stored)
     assert loaded.index_type == "hnsw" and loaded.ef_search == 64
     np.testing.assert_array_equal(loaded.search(queries, 5).ids, index.search(queries, 5).ids)
     np.testing.assert_allclose(loaded.reconstruct_batch(ids[:3]), index.reconstruct_batch(ids[:3]), atol=1e-6)
-    assert np.abs(loaded.reconstruct_batch(ids[7:8])).max() < 0.01  # a vector the store lacks: zeros
+    assert np.abs(loaded.reconstruct_batch(ids[[7, 300]])).max() < 0.01  # vectors the store lacks: zeros
+    np.testing.assert_allclose(loaded.reconstruct_batch(ids[590:]), index.reconstruct_batch(ids[590:]), atol=1e-6)
     # The file holds the graph, not the codes: they come from what the store gives.
     shifted = VectorIndex.load(tmp_path, MODEL, 32, lambda wanted: (wanted, vectors[(wanted + 1) % 600]))
     np.testing.assert_allclose(shifted.reconstruct_batch(ids[:3]), index.reconstruct_batch(ids[1:4]), atol=1e-6)

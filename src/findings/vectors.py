@@ -414,7 +414,8 @@ class VectorIndex:
 
 
 StoredVectors = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
-_ATTACH_CHUNK = 20_000  # vectors decoded at a time while codes are made (30 MB of float32)
+_ATTACH_CHUNK = 5_000  # vectors decoded at a time while codes are made (7.7 MB of float32)
+_ATTACH_THREADS = 2
 
 
 def _read_ids(folder: Path, manifest: Manifest) -> np.ndarray:
@@ -437,28 +438,31 @@ def _attach_codes(hnsw: faiss.IndexHNSW, ids: np.ndarray, ranges: list[float], s
     storage = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
     faiss.copy_array_to_vector(np.asarray(ranges, dtype=np.float32), storage.sq.trained)
     storage.is_trained = True
-    chunks = [ids[start : start + _ATTACH_CHUNK] for start in range(0, ids.shape[0], _ATTACH_CHUNK)]
+    # The codes are written straight into the storage's own buffer, a chunk at a time by two
+    # threads (SQLite, numpy and FAISS release the GIL for most of the reading, decoding and
+    # encoding), so they are neither copied nor grown afterwards.
+    total = int(ids.shape[0])
+    storage.codes.resize(total * storage.code_size)
+    codes = faiss.rev_swig_ptr(storage.codes.data(), total * storage.code_size) if total else None
 
-    def decoded(chunk: np.ndarray) -> np.ndarray:
+    def encode(start: int) -> None:
+        chunk = ids[start : start + _ATTACH_CHUNK]
         found_ids, found = stored(chunk)
-        if np.array_equal(found_ids, chunk):  # the usual case: every vector, in the graph's order
-            return found
-        matrix = np.zeros((chunk.shape[0], dim), dtype=np.float32)
-        if found_ids.size:
-            order = np.argsort(found_ids)
-            at = np.searchsorted(found_ids, chunk, sorter=order).clip(0, found_ids.size - 1)
-            hit = found_ids[order[at]] == chunk
-            matrix[hit] = found[order[at[hit]]]
-        return matrix
+        if not np.array_equal(found_ids, chunk):  # usually every vector is there, in this order
+            matrix = np.zeros((chunk.shape[0], dim), dtype=np.float32)
+            if found_ids.size:
+                order = np.argsort(found_ids)
+                at = np.searchsorted(found_ids, chunk, sorter=order).clip(0, found_ids.size - 1)
+                hit = found_ids[order[at]] == chunk
+                matrix[hit] = found[order[at[hit]]]
+            found = matrix
+        assert codes is not None
+        storage.sa_encode(found, codes=codes.reshape(total, -1)[start : start + chunk.shape[0]])
 
-    # The next chunk is read and decoded on a second thread while FAISS encodes this one (both
-    # release the GIL for most of their work).
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="findings-codes") as reader:
-        pending = reader.submit(decoded, chunks[0]) if chunks else None
-        for following in [*chunks[1:], None]:
-            matrix = pending.result()
-            pending = reader.submit(decoded, following) if following is not None else None
-            storage.add(matrix)
+    with ThreadPoolExecutor(max_workers=_ATTACH_THREADS, thread_name_prefix="findings-codes") as pool:
+        for done in pool.map(encode, range(0, total, _ATTACH_CHUNK)):
+            del done  # raises here what a thread raised
+    storage.ntotal = total
     storage.this.disown()  # the HNSW index owns its storage from here
     hnsw.storage = storage
     hnsw.own_fields = True
