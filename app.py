@@ -87,6 +87,7 @@ def main() -> None:
 
 def show(library: Library) -> None:
     ensure_index(library)
+    library.warm()  # the vector index loads while the page is drawn and the first question typed
     view = choose_view(library)
     request, collection = None, None
     if view == "collections":

@@ -46,6 +46,36 @@ def test_another_model_gets_a_clear_message_and_reindex_fixes_it(tmp_path):
     assert first.search("care leavers", mode="semantic")
 
 
+def test_warming_loads_the_vector_index_once_on_its_own_thread_and_a_search_uses_it(tmp_path, monkeypatch):
+    import threading
+
+    from findings.vectors import VectorIndex
+
+    Library(Settings.load(tmp_path), embedder=FakeEmbedder()).ingest([SEEDS])
+    loads, real_load = [], VectorIndex.load
+
+    def load(*args, **kwargs):
+        loads.append(threading.current_thread().name)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(VectorIndex, "load", load)
+    reader = Library(Settings.load(tmp_path), embedder=FakeEmbedder(), create=False)
+    reader.warm()
+    reader.warm()  # loading already: nothing more starts
+    hits = reader.search("protection of children in Blackpool", k=5, mode="semantic")
+    assert any(h.report.id == "blackpool-2012-child-protection" for h in hits)
+    reader.warm()  # loaded: nothing starts
+    assert loads == ["findings-vectors"]
+
+
+def test_a_warm_up_that_fails_leaves_the_error_to_the_search(tmp_path):
+    Library(Settings.load(tmp_path), embedder=FakeEmbedder()).ingest([SEEDS])
+    other = Library(Settings.load(tmp_path), embedder=OtherFake())
+    other.warm()  # no vectors for this model: nothing raised here
+    with pytest.raises(StoreError, match=r"no vectors for model 'another-model'.*findings reindex"):
+        other.search("care leavers", mode="semantic")
+
+
 def test_missing_faiss_file_is_rebuilt_from_stored_vectors(tmp_path):
     Library(Settings.load(tmp_path), embedder=FakeEmbedder()).ingest([SEEDS])
     before = [h.paragraph.id for h in Library(Settings.load(tmp_path), embedder=FakeEmbedder())

@@ -78,6 +78,7 @@ class Library:
         self._vectors_generation = -1
         self._snapshot: Snapshot | None = None
         self._lock = threading.RLock()
+        self._warming: threading.Thread | None = None
         self.last_sync: VectorSync | None = None  # what the last change did to the vector index
 
     # --- model, snapshot and vectors ----------------------------------------------------------
@@ -110,6 +111,33 @@ class Library:
                 self._vectors, _ = self._caught_up(generation)
                 self._vectors_generation = generation
             return self._vectors
+
+    def warm(self) -> None:
+        """Start loading the vector index on a thread of its own, unless it is loaded or
+        loading: the web app calls this as it opens, so that a first search, typed meanwhile,
+        finds it ready (3,000 reports take seconds to load).  An error is logged here and met
+        again, and reported, by the next `vectors()`.  (Started by a search itself, alongside
+        the snapshot, it made the first answer slower: both threads want the GIL.)"""
+        if not self._lock.acquire(blocking=False):  # loading or writing already: nothing to start
+            return
+        try:
+            if self._vectors is not None or (self._warming is not None and self._warming.is_alive()):
+                return
+            started = threading.Event()
+
+            def load() -> None:
+                with self._lock:
+                    started.set()
+                    try:
+                        self.vectors()
+                    except Exception as exc:  # noqa: BLE001  (the caller's own vectors() raises it)
+                        logger.info("loading the vector index ahead stopped: %s", exc)
+
+            self._warming = threading.Thread(target=load, name="findings-vectors", daemon=True)
+        finally:
+            self._lock.release()
+        self._warming.start()
+        started.wait()  # the thread holds the lock: a search waits for its load, not doing a second
 
     def _caught_up(self, generation: int) -> tuple[VectorIndex, VectorSync]:
         """The in-memory index (else the saved one, else a new one) brought level with the
