@@ -8,9 +8,10 @@ with the decoded codes.  Both sit in an `IndexIDMap2` so results carry the calle
 
 An HNSW index is saved without its codes (FAISS's IO_FLAG_SKIP_STORAGE): its files hold the
 graph and the ids (39 MB for the corpus's 259,171 vectors, where graph and codes took 172 MB),
-and `load` makes the codes again from the vectors the database keeps, so each vector is kept
-once on disk.  On those vectors (`bench/hnsw.py --end-to-end`), search's top 10 (which
-re-scores the index's candidates with the stored vectors) shared with exact search: M=16
+and `load` makes the codes again from the vectors the database keeps (on two threads, while it
+checks and reads the graph), so each vector is kept once on disk.  On those vectors
+(`bench/hnsw.py --end-to-end`), search's top 10 (which re-scores the index's candidates with
+the stored vectors) shared with exact search: M=16
 0.976 semantic / 0.963 hybrid, M=24 0.979 / 0.970, M=32 0.979 / 0.972, with graphs of 37, 54
 and 71 MB; dev-set nDCG@10 moved by less than 0.006 either way between them.  M=16 keeps the
 whole index within 4x the plain pipeline's size.
@@ -30,8 +31,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -373,11 +376,6 @@ class VectorIndex:
             raise IndexDamaged(
                 f"The vector index file {path} is missing; rebuild it with `{REBUILD}`."
             )
-        if sha256_file(path) != manifest.sha256:
-            raise IndexDamaged(
-                f"The vector index file {path} is damaged (its checksum does not match the "
-                f"manifest); rebuild it with `{REBUILD}`."
-            )
         faiss = _faiss()
         hnsw = manifest.index_type == "hnsw"
         if hnsw and (stored is None or not manifest.sq_ranges or len(manifest.sq_ranges) != 2 * manifest.dim):
@@ -386,27 +384,37 @@ class VectorIndex:
                 f"from; rebuild it with `{REBUILD}`."
             )
         ids = _read_ids(folder, manifest) if hnsw else None
-        try:
-            index = faiss.read_index(str(path), faiss.IO_FLAG_SKIP_STORAGE if hnsw else 0)
-        except RuntimeError as exc:
-            raise IndexDamaged(
-                f"The vector index file {path} cannot be read; rebuild it with `{REBUILD}`."
-            ) from exc
-        # read_index already returns the concrete class; do not downcast it, because the
-        # wrapper read_index returned owns the C++ object and would free it when dropped.
-        if (
-            not isinstance(index, faiss.IndexHNSW if hnsw else faiss.IndexIDMap2)
-            or index.d != manifest.dim
-            or index.ntotal != manifest.count
-        ):
-            raise IndexDamaged(
-                f"The vector index file {path} does not match its manifest; rebuild it with "
-                f"`{REBUILD}`."
-            )
-        if hnsw:
-            assert stored is not None and manifest.sq_ranges is not None and ids is not None
-            _attach_codes(index, ids, manifest.sq_ranges, stored)
-            index = _with_ids(index, ids)
+        # An HNSW index's codes are made from the database while its file is checked and read.
+        with _CodesMaking(manifest.dim, ids, manifest.sq_ranges, stored) if hnsw else nullcontext() as codes:
+            if sha256_file(path) != manifest.sha256:
+                raise IndexDamaged(
+                    f"The vector index file {path} is damaged (its checksum does not match the "
+                    f"manifest); rebuild it with `{REBUILD}`."
+                )
+            try:
+                index = faiss.read_index(str(path), faiss.IO_FLAG_SKIP_STORAGE if hnsw else 0)
+            except RuntimeError as exc:
+                raise IndexDamaged(
+                    f"The vector index file {path} cannot be read; rebuild it with `{REBUILD}`."
+                ) from exc
+            # read_index already returns the concrete class; do not downcast it, because the
+            # wrapper read_index returned owns the C++ object and would free it when dropped.
+            if (
+                not isinstance(index, faiss.IndexHNSW if hnsw else faiss.IndexIDMap2)
+                or index.d != manifest.dim
+                or index.ntotal != manifest.count
+            ):
+                raise IndexDamaged(
+                    f"The vector index file {path} does not match its manifest; rebuild it with "
+                    f"`{REBUILD}`."
+                )
+            if codes is not None:
+                assert ids is not None
+                storage = codes.result()
+                storage.this.disown()  # the HNSW index owns its storage from here
+                index.storage = storage
+                index.own_fields = True
+                index = _with_ids(index, ids)
         loaded = cls(index, manifest.model, manifest.dim, manifest.index_type)
         if hnsw and manifest.ef_search:
             loaded.ef_search = manifest.ef_search
@@ -429,43 +437,60 @@ def _read_ids(folder: Path, manifest: Manifest) -> np.ndarray:
     return np.frombuffer(data, dtype="<i8").astype(np.int64)
 
 
-def _attach_codes(hnsw: faiss.IndexHNSW, ids: np.ndarray, ranges: list[float], stored: StoredVectors) -> None:
-    """Give an HNSW index read without its codes the 8-bit codes of its vectors, in the
-    order of `ids`.  A vector the store no longer has (a removed paragraph's, masked out of
-    every search until the next rebuild) gets a zero vector's codes."""
-    faiss = _faiss()
-    dim = hnsw.d
-    storage = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
-    faiss.copy_array_to_vector(np.asarray(ranges, dtype=np.float32), storage.sq.trained)
-    storage.is_trained = True
-    # The codes are written straight into the storage's own buffer, a chunk at a time by two
-    # threads (SQLite, numpy and FAISS release the GIL for most of the reading, decoding and
-    # encoding), so they are neither copied nor grown afterwards.
-    total = int(ids.shape[0])
-    storage.codes.resize(total * storage.code_size)
-    codes = faiss.rev_swig_ptr(storage.codes.data(), total * storage.code_size) if total else None
+class _CodesMaking:
+    """The 8-bit codes of the vectors of `ids`, in that order, made from `stored` for an HNSW
+    index read without them, on threads of their own from the moment this is entered:
+    `result()` waits for them.  Leaving early (an error) stops the making and waits for it.
 
-    def encode(start: int) -> None:
-        chunk = ids[start : start + _ATTACH_CHUNK]
-        found_ids, found = stored(chunk)
+    A vector the store no longer has (a removed paragraph's, masked out of every search until
+    the next rebuild) gets a zero vector's codes.  The codes are written straight into the
+    storage's own buffer, a chunk at a time by two threads (SQLite, numpy and FAISS release the
+    GIL for most of the reading, decoding and encoding), so they are neither copied nor grown."""
+
+    def __init__(self, dim: int, ids: np.ndarray | None, ranges: list[float] | None, stored: StoredVectors | None):
+        assert ids is not None and ranges is not None and stored is not None
+        faiss = _faiss()
+        self._ids, self._stored, self._dim = ids, stored, dim
+        self._storage = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+        faiss.copy_array_to_vector(np.asarray(ranges, dtype=np.float32), self._storage.sq.trained)
+        self._storage.is_trained = True
+        self._stop = threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=_ATTACH_THREADS, thread_name_prefix="findings-codes")
+        self._chunks: list[Future[None]] = []
+
+    def __enter__(self) -> _CodesMaking:
+        total = int(self._ids.shape[0])
+        self._storage.codes.resize(total * self._storage.code_size)
+        if total:
+            self._codes = _faiss().rev_swig_ptr(self._storage.codes.data(), total * self._storage.code_size)
+            self._codes = self._codes.reshape(total, self._storage.code_size)
+        self._chunks = [self._pool.submit(self._encode, start) for start in range(0, total, _ATTACH_CHUNK)]
+        return self
+
+    def _encode(self, start: int) -> None:
+        if self._stop.is_set():
+            return
+        chunk = self._ids[start : start + _ATTACH_CHUNK]
+        found_ids, found = self._stored(chunk)
         if not np.array_equal(found_ids, chunk):  # usually every vector is there, in this order
-            matrix = np.zeros((chunk.shape[0], dim), dtype=np.float32)
+            matrix = np.zeros((chunk.shape[0], self._dim), dtype=np.float32)
             if found_ids.size:
                 order = np.argsort(found_ids)
                 at = np.searchsorted(found_ids, chunk, sorter=order).clip(0, found_ids.size - 1)
                 hit = found_ids[order[at]] == chunk
                 matrix[hit] = found[order[at[hit]]]
             found = matrix
-        assert codes is not None
-        storage.sa_encode(found, codes=codes.reshape(total, -1)[start : start + chunk.shape[0]])
+        self._storage.sa_encode(found, codes=self._codes[start : start + chunk.shape[0]])
 
-    with ThreadPoolExecutor(max_workers=_ATTACH_THREADS, thread_name_prefix="findings-codes") as pool:
-        for done in pool.map(encode, range(0, total, _ATTACH_CHUNK)):
-            del done  # raises here what a thread raised
-    storage.ntotal = total
-    storage.this.disown()  # the HNSW index owns its storage from here
-    hnsw.storage = storage
-    hnsw.own_fields = True
+    def result(self) -> faiss.IndexScalarQuantizer:
+        for chunk in self._chunks:
+            chunk.result()  # raises here what a thread raised
+        self._storage.ntotal = int(self._ids.shape[0])
+        return self._storage
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _with_ids(inner: faiss.Index, ids: np.ndarray) -> faiss.IndexIDMap2:
