@@ -122,9 +122,10 @@ def _copy(report, items, copy: int):
 def table(rows: list[dict]) -> str:
     lines = [
         "| reports | paragraphs | vectors | index on disk, MB | vector index build, s | ingest, min (from pages/s) "
-        "| serving RSS, MB | first answer, s | hybrid p50 / p95, ms | semantic p50 / p95, ms "
+        "| serving RSS, MB | first answer, s | keyword read-ahead done, s (hybrid p95 meanwhile, ms) "
+        "| hybrid p50 / p95, ms | semantic p50 / p95, ms "
         "| keyword p50 / p95, ms | hybrid+filters p50 / p95, ms | load average |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in rows:
         lat = r["serve"]["latency_ms"]
@@ -132,11 +133,14 @@ def table(rows: list[dict]) -> str:
         def pair(name: str, lat=lat) -> str:
             return f"{lat[name]['p50']:.1f} / {lat[name]['p95']:.1f}"
 
+        during = r["serve"].get("hybrid_while_reading_ahead_ms")
+        done = r["serve"].get("read_ahead_done_s")
+        ahead = (f"{done:.1f}" if done is not None else "") + (f" ({during['p95']:.0f})" if during else "")
         lines.append(
             f"| {r['reports']:,} | {r['paragraphs']:,} | {r['vectors']:,} | {r['index_mb']:.0f} "
             f"| {r['build_seconds']:.0f} | {r['ingest_minutes']} | {r['serve']['peak_rss_mb']:.0f} "
-            f"| {r['serve']['first_answer_s']:.2f} | {pair('hybrid')} | {pair('semantic')} | {pair('keyword')} "
-            f"| {pair('hybrid+filters')} | {r['serve']['load_average']} |"
+            f"| {r['serve']['first_answer_s']:.2f} | {ahead} | {pair('hybrid')} | {pair('semantic')} "
+            f"| {pair('keyword')} | {pair('hybrid+filters')} | {r['serve']['load_average']} |"
         )
     return "\n".join(lines)
 

@@ -5,6 +5,9 @@ A unit vector v is kept as round(127 * v / max|v|) in int8 with its scale max|v|
 vectors are made unit length again; their cosine with the original is at least 0.99989 over the
 corpus's 259,171 vectors (mean 0.99997).  All of a paragraph's vectors (its windows, then its
 clauses) share one blob: `count` rows of `dim` int8 codes, then `count` float32 scales.
+Decoding needs only the codes (a vector is its codes over their norm), so readers take them
+alone (`codes_sql`); the scales stay, 1% of a blob, because changing the format would mean
+migrating every index.
 
 `PackVectors` is the SQL aggregate the migration uses to turn the older one-row-per-vector
 table (float16 or float32 blobs) into this one.
