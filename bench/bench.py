@@ -206,8 +206,10 @@ def _while_reading_ahead(library, queries: list[str], t0: float) -> dict:
     then it is waited for, so that the timed set measures the index warm."""
     import threading
 
+    from findings.store import KEYWORD_READ_AHEAD_THREAD
+
     during: list[float] = []
-    for thread in [t for t in threading.enumerate() if t.name == "findings-keyword-warm"]:
+    for thread in [t for t in threading.enumerate() if t.name == KEYWORD_READ_AHEAD_THREAD]:
         while thread.is_alive():
             query = f"{queries[len(during) % len(queries)]} in children's services"
             begin = time.perf_counter()

@@ -53,6 +53,7 @@ CORRECTABLE_FIELDS = (
 )
 # BM25 weights of the FTS5 columns (text, section): a word in the heading counts for less.
 BM25_WEIGHTS = "1.0, 0.3"
+KEYWORD_READ_AHEAD_THREAD = "findings-keyword-warm"  # the name of `read_ahead_keywords`'s thread
 
 
 def text_hash(text: str) -> str:
@@ -607,7 +608,7 @@ class Store(StoredVectors):
         generation = self.generation if generation is None else generation
         if generation < 0 or not self._ranker.wants_warming(generation):
             return False
-        threading.Thread(target=self._warm_keywords, name="findings-keyword-warm", daemon=True).start()
+        threading.Thread(target=self._warm_keywords, name=KEYWORD_READ_AHEAD_THREAD, daemon=True).start()
         return True
 
     def _warm_keywords(self) -> None:
