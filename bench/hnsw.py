@@ -3,8 +3,10 @@
     python bench/hnsw.py INDEX_DIR [--queries 400] [--m 16 24 32] [--ef 128 256] [--end-to-end]
 
 Queries are whole-paragraph vectors with a little noise (so a query is never exactly a
-stored vector); recall@10 is against exact search over the float32 vectors.  The graph size
-is the FAISS file as findings saves it (without the 8-bit codes, which the database keeps).
+stored vector); recall@10 is against exact search over the decoded vectors.  The HNSW indexes
+hold the database's int8 codes, as findings's do (queries coded in 8 bits at their own scale,
+as `VectorIndex` does).  The graph size is the FAISS file as findings saves it (without the
+codes, which the database keeps).
 With --end-to-end, also the share of `Library.search`'s top 10 (semantic and hybrid, 240
 bench queries) that an HNSW index of each M shares with exact search over the same vectors:
 search re-scores the index's candidates with the stored vectors, so this is what users see.
@@ -34,7 +36,10 @@ def main() -> None:
     parser.add_argument("--end-to-end", action="store_true")
     args = parser.parse_args()
     store = Store(args.index, create=False)
-    ids, vectors = store.paragraph_vectors(store.models()[0])
+    from findings.vector_codes import decode
+
+    ids, codes = store.paragraph_codes(store.models()[0])
+    vectors = decode(codes, codes.shape[1])
     rng = np.random.default_rng(0)
     whole = np.where((ids & ((1 << WINDOW_BITS) - 1)) == 0)[0]
     queries = vectors[rng.choice(whole, args.queries, replace=False)]
@@ -46,13 +51,11 @@ def main() -> None:
     print(f"{vectors.shape[0]} vectors, {args.queries} queries, load {os.getloadavg()[0]:.2f}")
     for m in args.m:
         start = time.perf_counter()
-        index = faiss.IndexHNSWSQ(vectors.shape[1], faiss.ScalarQuantizer.QT_8bit, m, faiss.METRIC_INNER_PRODUCT)
+        index = faiss.IndexHNSWSQ(
+            vectors.shape[1], faiss.ScalarQuantizer.QT_8bit_direct_signed, m, faiss.METRIC_INNER_PRODUCT
+        )
         index.hnsw.efConstruction = 40
-        quantiser = faiss.downcast_index(index.storage).sq
-        quantiser.rangestat = faiss.ScalarQuantizer.RS_minmax
-        quantiser.rangestat_arg = 0.05
-        index.train(vectors)
-        index.add(vectors)
+        index.add(codes.astype(np.float32))
         built = time.perf_counter() - start
         with tempfile.NamedTemporaryFile(suffix=".faiss") as file:
             faiss.write_index(index, file.name, faiss.IO_FLAG_SKIP_STORAGE)
@@ -60,16 +63,18 @@ def main() -> None:
         for ef in args.ef:
             index.hnsw.efSearch = ef
             start = time.perf_counter()
-            _, got = index.search(queries, 10)
+            coded = np.rint(queries * (127 / np.abs(queries).max(axis=1, keepdims=True))).astype(np.float32)
+            _, got = index.search(coded, 10)
             per_query = (time.perf_counter() - start) / args.queries * 1000
             recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(got, truth, strict=True)])
             print(f"M={m} efSearch={ef}: recall@10 {recall:.3f}, {per_query:.2f} ms a query,"
                   f" graph {size / 1e6:.1f} MB, built in {built:.0f} s")
     if args.end_to_end:
-        end_to_end(args.index, ids, vectors, args.m)
+        end_to_end(args.index, ids, codes, args.m)
 
 
 def end_to_end(folder: str, ids: np.ndarray, vectors: np.ndarray, ms: list[int]) -> None:
+    """`vectors`: the database's int8 codes."""
     import findings.vectors as index_module
     from bench import query_set
     from findings.config import Settings

@@ -177,9 +177,9 @@ class Library:
         return index, int(state.get("generation", -1))
 
     def _stored_vectors(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The stored vectors of the paragraphs these vector ids belong to (their ids, vectors)."""
+        """The stored codes of the paragraphs these vector ids belong to (their ids, codes)."""
         rowids = np.unique(np.asarray(ids, dtype=np.int64) >> WINDOW_BITS)
-        return self.store.paragraph_vectors(self.embedder.name, rowids.tolist(), dim=self.embedder.dim)
+        return self.store.paragraph_codes(self.embedder.name, rowids.tolist(), dim=self.embedder.dim)
 
     def _sync(self, index: VectorIndex) -> tuple[VectorIndex, VectorSync]:
         """Add the stored vectors of paragraphs the index lacks; drop (or mask) those of
@@ -201,7 +201,7 @@ class Library:
                     return self._rebuilt(), VectorSync(rebuilt=True)
         added = 0
         if new.size:
-            ids, matrix = self.store.paragraph_vectors(self.embedder.name, new.tolist(), dim=index.dim)
+            ids, matrix = self.store.paragraph_codes(self.embedder.name, new.tolist(), dim=index.dim)
             if ids.size:
                 index.add(ids, matrix)
                 added = int(ids.size)
@@ -211,9 +211,9 @@ class Library:
     def _rebuilt(self) -> VectorIndex:
         from findings.vectors import VectorIndex
 
-        ids, matrix = self.store.paragraph_vectors(self.embedder.name, dim=self.embedder.dim)
+        ids, matrix = self.store.paragraph_codes(self.embedder.name, dim=self.embedder.dim)
         if matrix.size == 0:
-            matrix = np.zeros((0, self.embedder.dim), dtype=np.float32)
+            matrix = np.zeros((0, self.embedder.dim), dtype=np.int8)
         return VectorIndex.build(ids, matrix, model=self.embedder.name)
 
     def _check_embedded(self) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from findings.vector_codes import PackVectors
+from findings.vector_codes import LargestComponent, PackVectors, recode_per_vector_blob, stored_bound_for
 
 if TYPE_CHECKING:
     from findings.store import Store
@@ -213,6 +213,23 @@ MIGRATIONS: tuple[Migration, ...] = (
     DROP TABLE vectors;
     """,
     ),
+    # A model's vectors are coded at one scale, kept here, instead of each at its own: the codes
+    # are then what the HNSW index holds, so loading it copies them (findings.vector_codes).
+    # The bound is a twentieth above the largest component stored; blobs that are not whole stay
+    # as they are (readers leave them out; `findings reindex` embeds their texts again).
+    Migration(
+        "m009_code_vectors_at_one_scale_per_model",
+        """
+    CREATE TABLE vector_bounds (model TEXT PRIMARY KEY, bound REAL NOT NULL);
+    INSERT INTO vector_bounds (model, bound)
+        SELECT model, findings_code_bound(largest) FROM (
+            SELECT model, findings_largest_component(vectors, count, dim) AS largest
+            FROM embeddings GROUP BY model
+        ) WHERE largest IS NOT NULL;
+    UPDATE embeddings SET vectors = findings_recode_blob(
+        vectors, count, dim, (SELECT b.bound FROM vector_bounds b WHERE b.model = embeddings.model));
+    """,
+    ),
 )
 # After migrations that freed more than this share of the file, it is compacted (VACUUM).
 COMPACT_SHARE = 0.25
@@ -231,6 +248,9 @@ def migrate(store: Store) -> None:
             f"(it has migration {(unknown or applied)[-1]})"
         )
     db.create_aggregate("findings_pack_vectors", 3, PackVectors)
+    db.create_aggregate("findings_largest_component", 3, LargestComponent)
+    db.create_function("findings_code_bound", 1, stored_bound_for, deterministic=True)
+    db.create_function("findings_recode_blob", 4, recode_per_vector_blob, deterministic=True)
     done = 0
     for number, migration in enumerate(MIGRATIONS):
         if migration.name in applied:

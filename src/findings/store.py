@@ -67,7 +67,7 @@ class StoreError(Exception):
 
 REQUIRED_TABLES = (
     "meta", "reports", "paragraphs", "paragraphs_fts", "embeddings", "corrections", "collections",
-    "collection_items", "saved_searches",
+    "collection_items", "saved_searches", "vector_bounds",
 )
 
 

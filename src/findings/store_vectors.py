@@ -1,7 +1,8 @@
 """The stored vectors, beside `store.py`: one `embeddings` row per (paragraph text, model)
-holds its `count` vectors (the whole paragraph's, its windows', then its clauses') packed in 8
-bits by `findings.vector_codes`.  This is the only copy on disk: the FAISS file keeps the HNSW
-graph, and its codes are made from these rows when it loads.  A vector's id in FAISS is its
+holds its `count` vectors (the whole paragraph's, its windows', then its clauses') as 8-bit
+codes at the model's one scale (`vector_bounds`; see `findings.vector_codes`).  This is the
+only copy on disk: the FAISS file keeps the HNSW graph, and its codes are copied from these
+rows when it loads.  A vector's id in FAISS is its
 paragraph's rowid shifted left by `WINDOW_BITS`, plus its number (`paragraph_rowid` undoes it).
 
 `Store` has these methods through `StoredVectors`, which reads through the store's connection.
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from findings.vector_codes import blob_size_sql, check_size, codes_sql, decode
+from findings.vector_codes import blob_size_sql, check_size, choose_bound, decode
 from findings.vector_codes import pack as pack_vectors
 from findings.vector_codes import unpack as unpack_vectors
 
@@ -78,14 +79,20 @@ class StoredVectors:
     def paragraph_vectors(
         self, model: str, rowids: Sequence[int] | None = None, dim: int | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(vector ids, vectors): one row per window and clause of the stored paragraphs (all,
+        """(vector ids, unit vectors): `paragraph_codes`, decoded."""
+        ids, codes = self.paragraph_codes(model, rowids, dim)
+        return ids, decode(codes, codes.shape[1]) if codes.shape[1] else codes.astype(np.float32)
+
+    def paragraph_codes(
+        self, model: str, rowids: Sequence[int] | None = None, dim: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(vector ids, int8 codes): one row per window and clause of the stored paragraphs (all,
         or those of `rowids`), in order of id.  `paragraph_rowid(id)` gives back the paragraph's
-        rowid.  Vectors that are not `dim` (else the first row's dim) floats long, or whose blob
-        is damaged, are left out, with a warning naming their report."""
-        # The blob's length is checked and its codes alone read out: decoding needs no scales.
+        rowid.  Vectors that are not `dim` (else the first row's dim) long, or whose blob is
+        damaged, are left out, with a warning naming their report."""
         sql = (
-            f"SELECT p.rowid, e.count, e.dim, length(e.vectors), {codes_sql('e.vectors', 'e.count', 'e.dim')},"
-            " p.report_id FROM paragraphs p JOIN embeddings e ON e.text_hash = p.text_hash AND e.model = ?"
+            "SELECT p.rowid, e.count, e.dim, length(e.vectors), e.vectors, p.report_id"
+            " FROM paragraphs p JOIN embeddings e ON e.text_hash = p.text_hash AND e.model = ?"
         )
         if rowids is None:
             rows = self.db.execute(sql + " ORDER BY p.rowid", (model,)).fetchall()
@@ -117,15 +124,15 @@ class StoredVectors:
             else:
                 whole.append(row)
         if not whole or dim is None:
-            return np.zeros(0, dtype=np.int64), np.zeros((0, dim or 0), dtype=np.float32)
+            return np.zeros(0, dtype=np.int64), np.zeros((0, dim or 0), dtype=np.int8)
         counts = [row[1] for row in whole]
-        matrix = decode(b"".join(row[4] for row in whole), dim)
+        codes = np.frombuffer(b"".join(row[4] for row in whole), dtype=np.int8).reshape(-1, dim)
         windows = np.concatenate([np.arange(c, dtype=np.int64) for c in counts])
         ids = (np.repeat(np.array([row[0] for row in whole], dtype=np.int64), counts) << WINDOW_BITS) | windows
         keep = windows < (1 << WINDOW_BITS)
         if keep.all():
-            return ids, matrix
-        return ids[keep], matrix[keep]
+            return ids, codes
+        return ids[keep], codes[keep]
 
     def paragraph_vector(self, rowid: int, model: str, window: int = 0) -> np.ndarray | None:
         """One stored vector of a paragraph (window 0: the whole paragraph), if any and whole."""
@@ -146,18 +153,30 @@ class StoredVectors:
     @staticmethod
     def _insert_vectors(db: sqlite3.Connection, rows: Iterable[tuple[str, str, int, np.ndarray]]) -> None:
         """Store (text_hash, model, vector number, vector) rows; a text's vectors come together,
-        numbered from 0, and replace any it had."""
+        numbered from 0, and replace any it had.  They are coded at their model's bound, which
+        the model's first vectors set."""
         texts: dict[tuple[str, str], dict[int, np.ndarray]] = {}
         for text_hash, model, window, vector in rows:
             texts.setdefault((text_hash, model), {})[int(window)] = vector
-        records = []
+        matrices: dict[tuple[str, str], np.ndarray] = {}
         for (text_hash, model), vectors in texts.items():
             if sorted(vectors) != list(range(len(vectors))):
                 raise ValueError(f"the vectors of text {text_hash} are not numbered 0 to {len(vectors) - 1}")
-            matrix = np.stack([np.asarray(vectors[w], dtype=np.float32) for w in range(len(vectors))])
-            records.append((text_hash, model, int(matrix.shape[1]), len(vectors), pack_vectors(matrix)))
+            matrices[text_hash, model] = np.stack([np.asarray(vectors[w], dtype=np.float32) for w in sorted(vectors)])
+        bounds = {}
+        for model in {model for _, model in matrices}:
+            found = db.execute("SELECT bound FROM vector_bounds WHERE model = ?", (model,)).fetchone()
+            if found is None or not isinstance(found[0], float) or not 0 < found[0] <= 1:
+                chosen = choose_bound(np.concatenate([m for (_, mm), m in matrices.items() if mm == model]))
+                db.execute("INSERT OR REPLACE INTO vector_bounds (model, bound) VALUES (?, ?)", (model, chosen))
+                found = (chosen,)
+            bounds[model] = found[0]
         db.executemany(
-            "INSERT OR REPLACE INTO embeddings (text_hash, model, dim, count, vectors) VALUES (?,?,?,?,?)", records
+            "INSERT OR REPLACE INTO embeddings (text_hash, model, dim, count, vectors) VALUES (?,?,?,?,?)",
+            [
+                (text_hash, model, int(matrix.shape[1]), matrix.shape[0], pack_vectors(matrix, bounds[model]))
+                for (text_hash, model), matrix in matrices.items()
+            ],
         )
 
     def unembedded_count(self, model: str) -> int:

@@ -1,15 +1,18 @@
 """The FAISS vector index on disk: build, add, remove, search, save and load with checks.
 
-Vectors are L2-normalised, so inner product is cosine similarity.  Up to `HNSW_THRESHOLD`
-vectors the index is exact search over float16 codes (`IndexScalarQuantizer`, QT_fp16: half
-the size of float32, recall@10 0.998 against float32 on the corpus's vectors); beyond it, HNSW
-over 8-bit scalar codes (`IndexHNSWSQ`, QT_8bit, M=16).  Scores are the query's inner product
-with the decoded codes.  Both sit in an `IndexIDMap2` so results carry the caller's int64 ids.
+Vectors are L2-normalised, so inner product is cosine similarity.  Vectors come as float unit
+vectors or as the database's int8 codes (`findings.vector_codes`: one scale per model).  Up to
+`HNSW_THRESHOLD` vectors the index is exact search over float16 codes (`IndexScalarQuantizer`,
+QT_fp16: half the size of float32, recall@10 0.998 against float32 on the corpus's vectors);
+beyond it, HNSW (`IndexHNSWSQ`, M=16) over the int8 codes themselves (QT_8bit_direct_signed;
+float vectors are coded at a bound chosen from the vectors it is built from).  Scores are the
+query's cosine with the decoded codes.  Both sit in an `IndexIDMap2` so results carry the
+caller's int64 ids.
 
 An HNSW index is saved without its codes (FAISS's IO_FLAG_SKIP_STORAGE): its files hold the
 graph and the ids (39 MB for the corpus's 259,171 vectors, where graph and codes took 172 MB),
-and `load` makes the codes again from the vectors the database keeps (on two threads, while it
-checks and reads the graph), so each vector is kept once on disk.  On those vectors
+and `load` copies the codes from the database (on two threads, while it checks and reads the
+graph), so each vector is kept once on disk.  On those vectors
 (`bench/hnsw.py --end-to-end`), search's top 10 (which re-scores the index's candidates with
 the stored vectors) shared with exact search: M=16
 0.976 semantic / 0.963 hybrid, M=24 0.979 / 0.970, M=32 0.979 / 0.972, with graphs of 37, 54
@@ -17,8 +20,8 @@ and 71 MB; dev-set nDCG@10 moved by less than 0.006 either way between them.  M=
 whole index within 4x the plain pipeline's size.
 
 An index folder holds `vectors.faiss` and `manifest.json` (format version, model, dimensions,
-count, index type, sha256 of the faiss file, build time, and for HNSW the 8-bit codes'
-ranges).  `VectorIndex.load` refuses a folder whose files are missing, damaged or made for
+count, index type, sha256 of the faiss file, build time, and for HNSW the bound float vectors
+are coded at).  `VectorIndex.load` refuses a folder whose files are missing, damaged or made for
 another model, with one sentence that names the rebuild command; it never answers from the
 wrong index.  Files are written atomically (temp file in the same folder, fsync, rename), the
 manifest last.  No pickle anywhere.
@@ -43,13 +46,18 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from findings.files import atomic_write, sha256_file
+from findings.vector_codes import choose_bound, decode, encode
 
 if TYPE_CHECKING:
     import faiss
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3  # 3: HNSW saved without its codes; 2: float16 flat, 8-bit HNSW; 1: float32
+FORMAT_VERSION = 4  # 4: HNSW over int8 codes at one scale; 3: HNSW saved without its codes;
+# 2: float16 flat, 8-bit HNSW; 1: float32
+# Format 3 files hold the same flat index, or the same HNSW graph without codes, so they are
+# read too (the codes come from the database either way); they are written as 4.
+READS_FORMATS = (3, 4)
 INDEX_FILE = "vectors.faiss"
 IDS_FILE = "vector-ids.i64"  # HNSW only: the ids, in the graph's order, as little-endian int64
 MANIFEST_FILE = "manifest.json"
@@ -59,9 +67,6 @@ HNSW_EF_CONSTRUCTION = 40
 # recall@10 at 50k 384-d vectors shaped like MiniLM embeddings: 0.92 at efSearch 128, 0.97 at
 # 256 (about 1.3 ms a query on 2 cores); efConstruction above 40 doubled build time for +0.01.
 HNSW_EF_SEARCH = 256
-# 8-bit codes cover each dimension's range in the vectors the HNSW index is built from (over
-# 200,000 of them), widened by this share on each side for vectors added later.
-SQ_RANGE_MARGIN = 0.05
 REBUILD = "findings reindex"
 _NORM_TOLERANCE = 1e-3
 
@@ -107,7 +112,7 @@ class Manifest:
     faiss_version: str = ""
     hnsw_m: int | None = None
     ef_search: int | None = None
-    sq_ranges: list[float] | None = None  # HNSW: each dimension's minimum, then its range
+    code_bound: float | None = None  # HNSW: the bound float vectors are coded at
     ids_sha256: str | None = None  # HNSW: of `IDS_FILE`
 
     @classmethod
@@ -133,6 +138,23 @@ def _check_ids(ids: np.ndarray, n: int) -> np.ndarray:
     return ids
 
 
+def _is_codes(vectors: np.ndarray) -> bool:
+    return isinstance(vectors, np.ndarray) and vectors.dtype == np.int8
+
+
+def _check_codes(codes: np.ndarray, dim: int | None = None) -> np.ndarray:
+    codes = np.ascontiguousarray(codes, dtype=np.int8)
+    if codes.ndim != 2 or (dim is not None and codes.shape[1] != dim):
+        want = f"(n, {dim})" if dim is not None else "(n, dim)"
+        raise ValueError(f"codes must have shape {want}, not {codes.shape}")
+    return codes
+
+
+def _unit_rows(rows: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return (rows / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
 def _check_vectors(vectors: np.ndarray, dim: int | None = None) -> np.ndarray:
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if vectors.ndim != 2 or (dim is not None and vectors.shape[1] != dim):
@@ -149,11 +171,14 @@ def _check_vectors(vectors: np.ndarray, dim: int | None = None) -> np.ndarray:
 class VectorIndex:
     """Int64 ids -> unit vectors, searched by cosine similarity."""
 
-    def __init__(self, index: faiss.Index, model: str, dim: int, index_type: str) -> None:
+    def __init__(
+        self, index: faiss.Index, model: str, dim: int, index_type: str, code_bound: float | None = None
+    ) -> None:
         self._index = index
         self.model = model
         self.dim = dim
         self.index_type = index_type
+        self.code_bound = code_bound  # HNSW: the bound float vectors are coded at
 
     @classmethod
     def build(
@@ -166,34 +191,41 @@ class VectorIndex:
         ef_search: int = HNSW_EF_SEARCH,
     ) -> VectorIndex:
         """An exact index for up to `hnsw_threshold` vectors (default `HNSW_THRESHOLD`), an HNSW
-        index beyond."""
+        index beyond.  `vectors` are unit vectors, or int8 codes at one scale (the database's)."""
         faiss = _faiss()
         hnsw_threshold = HNSW_THRESHOLD if hnsw_threshold is None else hnsw_threshold
-        vectors = _check_vectors(vectors)
+        codes = _check_codes(vectors) if _is_codes(vectors) else None
+        vectors = codes if codes is not None else _check_vectors(vectors)
         ids = _check_ids(ids, vectors.shape[0])
         dim = vectors.shape[1]
         if vectors.shape[0] > hnsw_threshold:
-            inner = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_8bit, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            inner = faiss.IndexHNSWSQ(
+                dim, faiss.ScalarQuantizer.QT_8bit_direct_signed, HNSW_M, faiss.METRIC_INNER_PRODUCT
+            )
             inner.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
             inner.hnsw.efSearch = ef_search
-            quantiser = faiss.downcast_index(inner.storage).sq
-            quantiser.rangestat = faiss.ScalarQuantizer.RS_minmax
-            quantiser.rangestat_arg = SQ_RANGE_MARGIN
-            index_type = "hnsw"
+            index = cls(faiss.IndexIDMap2(inner), model, dim, "hnsw", _bound_of(vectors))
         else:
             inner = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
-            index_type = "flat"
-        index = faiss.IndexIDMap2(inner)
-        if not index.is_trained:  # 8-bit codes: each dimension's range, from these vectors
-            index.train(vectors)
+            index = cls(faiss.IndexIDMap2(inner), model, dim, "flat")
         if vectors.shape[0]:
-            index.add_with_ids(vectors, ids)
-        logger.info("Built %s index of %d vectors, dim %d", index_type, len(ids), dim)
-        return cls(index, model, dim, index_type)
+            index._index.add_with_ids(index._input(vectors), ids)
+        logger.info("Built %s index of %d vectors, dim %d", index.index_type, len(ids), dim)
+        return index
+
+    def _input(self, vectors: np.ndarray) -> np.ndarray:
+        """What FAISS is given for checked `vectors`: unit vectors for a flat index; for HNSW
+        the int8 codes as floats (float vectors coded at `code_bound` first)."""
+        if self.index_type != "hnsw":
+            return decode(vectors, self.dim) if _is_codes(vectors) else vectors
+        assert self.code_bound is not None
+        return (vectors if _is_codes(vectors) else encode(vectors, self.code_bound)).astype(np.float32)
 
     def copy(self) -> VectorIndex:
         """An independent copy (to change while other threads search this one)."""
-        return VectorIndex(_faiss().clone_index(self._index), self.model, self.dim, self.index_type)
+        return VectorIndex(
+            _faiss().clone_index(self._index), self.model, self.dim, self.index_type, self.code_bound
+        )
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
@@ -229,22 +261,39 @@ class VectorIndex:
         if k == 0:
             return SearchResult(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
         query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
+        asked = self._query_input(query)
         bits = np.packbits(mask, bitorder="little")
         selector = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits))  # n is in bytes
         if self.index_type == "hnsw":
             params = faiss.SearchParametersHNSW(sel=selector, efSearch=self.ef_search or HNSW_EF_SEARCH)
         else:
             params = faiss.SearchParameters(sel=selector)
-        scores, positions = self._index.index.search(query, k, params=params)
+        scores, positions = self._index.index.search(asked, k, params=params)
         keep = positions[0] >= 0
-        return SearchResult(self.ids[positions[0][keep]], scores[0][keep])
+        positions, scores = positions[0][keep], scores[0][keep]
+        if self.index_type == "hnsw":
+            scores, order = _cosines(query[0], self._index.index.reconstruct_batch(positions))
+            positions = positions[order]
+        return SearchResult(self.ids[positions], scores)
+
+    def _query_input(self, queries: np.ndarray) -> np.ndarray:
+        """What FAISS searches with: for HNSW each query coded in 8 bits at its own scale.  Its
+        distances to int8 codes are then exact integer inner products (FAISS compares bytes
+        with bytes for some dimensions, which would truncate a float query), and ranking is
+        the same at any scale of the query; `_cosines` then scores the candidates in float."""
+        if self.index_type != "hnsw":
+            return queries
+        largest = np.maximum(np.abs(queries).max(axis=1, keepdims=True), 1e-12)
+        return np.rint(queries * (127.0 / largest)).astype(np.float32)
 
     def reconstruct_batch(self, ids: np.ndarray) -> np.ndarray:
-        """The stored vectors of these ids (every id must be in the index)."""
+        """The stored vectors of these ids, unit length (every id must be in the index; a
+        vector the database lacked when the index loaded is zero)."""
         ids = np.ascontiguousarray(ids, dtype=np.int64).reshape(-1)
         if ids.size == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return self._index.reconstruct_batch(ids)
+        found = self._index.reconstruct_batch(ids)
+        return _unit_rows(found) if self.index_type == "hnsw" else found
 
     @property
     def ef_search(self) -> int | None:
@@ -270,7 +319,12 @@ class VectorIndex:
             empty = np.zeros((batch.shape[0], 0))
             ids, scores = empty.astype(np.int64), empty.astype(np.float32)
         else:
-            scores, ids = self._index.search(batch, k)
+            scores, ids = self._index.search(self._query_input(batch), k)
+            if self.index_type == "hnsw":
+                for row in range(ids.shape[0]):
+                    hit = ids[row] >= 0
+                    cosines, order = _cosines(batch[row], self._index.reconstruct_batch(ids[row][hit]))
+                    ids[row][: order.size], scores[row][: order.size] = ids[row][hit][order], cosines
             scores[ids < 0] = -np.inf
         if single:
             keep = ids[0] >= 0
@@ -278,14 +332,15 @@ class VectorIndex:
         return SearchResult(ids, scores)
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        """Add new vectors; an id already present is an error (remove it first)."""
-        vectors = _check_vectors(vectors, self.dim)
+        """Add new vectors (unit vectors or int8 codes); an id already present is an error
+        (remove it first)."""
+        vectors = _check_codes(vectors, self.dim) if _is_codes(vectors) else _check_vectors(vectors, self.dim)
         ids = _check_ids(ids, vectors.shape[0])
         present = np.isin(ids, self.ids)
         if present.any():
             raise ValueError(f"ids already in the index: {ids[present][:5].tolist()}")
         if len(ids):
-            self._index.add_with_ids(vectors, ids)
+            self._index.add_with_ids(self._input(vectors), ids)
 
     def remove(self, ids: np.ndarray) -> int:
         """Remove ids from a flat index; returns how many were there.  HNSW needs a rebuild."""
@@ -332,7 +387,7 @@ class VectorIndex:
             faiss_version=getattr(faiss, "__version__", ""),
             hnsw_m=HNSW_M if self.index_type == "hnsw" else None,
             ef_search=self.ef_search,
-            sq_ranges=self._sq_ranges(),
+            code_bound=self.code_bound,
         )
         data = json.dumps(manifest.__dict__, indent=2, sort_keys=True) + "\n"
         atomic_write(folder / MANIFEST_FILE, data.encode("utf-8"))
@@ -340,12 +395,6 @@ class VectorIndex:
             (folder / IDS_FILE).unlink(missing_ok=True)
         logger.info("Saved %s index of %d vectors to %s", self.index_type, len(self), folder)
         return manifest
-
-    def _sq_ranges(self) -> list[float] | None:
-        if self.index_type != "hnsw":
-            return None
-        storage = _faiss().downcast_index(_faiss().downcast_index(self._index.index).storage)
-        return [float(x) for x in _faiss().vector_to_array(storage.sq.trained)]
 
     @classmethod
     def load(
@@ -356,11 +405,11 @@ class VectorIndex:
         stored: StoredVectors | None = None,
     ) -> VectorIndex:
         """The index in `folder`, after checking it is whole and built for this model.  An
-        HNSW index's codes are made from `stored`: given vector ids, it returns the ids it
-        has vectors for and those vectors."""
+        HNSW index's codes come from `stored`: given vector ids, it returns the ids it has
+        vectors for and their int8 codes (or unit vectors, coded at the manifest's bound)."""
         folder = Path(folder)
         manifest = read_manifest(folder)
-        if manifest.format_version != FORMAT_VERSION:
+        if manifest.format_version not in READS_FORMATS:
             raise IndexMismatch(
                 f"The vector index in {folder} has format version {manifest.format_version} but "
                 f"this version of findings reads {FORMAT_VERSION}; rebuild it with `{REBUILD}`."
@@ -378,14 +427,15 @@ class VectorIndex:
             )
         faiss = _faiss()
         hnsw = manifest.index_type == "hnsw"
-        if hnsw and (stored is None or not manifest.sq_ranges or len(manifest.sq_ranges) != 2 * manifest.dim):
+        bound = manifest.code_bound if manifest.format_version >= 4 else None  # 3: known from the codes
+        if hnsw and (stored is None or not (bound is None or isinstance(bound, float | int) and 0 < bound <= 1)):
             raise IndexDamaged(
                 f"The vector index manifest {folder / MANIFEST_FILE} lacks what its codes are made "
                 f"from; rebuild it with `{REBUILD}`."
             )
         ids = _read_ids(folder, manifest) if hnsw else None
         # An HNSW index's codes are made from the database while its file is checked and read.
-        with _CodesMaking(manifest.dim, ids, manifest.sq_ranges, stored) if hnsw else nullcontext() as codes:
+        with _CodesMaking(manifest.dim, ids, bound, stored) if hnsw else nullcontext() as codes:
             if sha256_file(path) != manifest.sha256:
                 raise IndexDamaged(
                     f"The vector index file {path} is damaged (its checksum does not match the "
@@ -411,18 +461,19 @@ class VectorIndex:
             if codes is not None:
                 assert ids is not None
                 storage = codes.result()
+                bound = codes.bound()
                 storage.this.disown()  # the HNSW index owns its storage from here
                 index.storage = storage
                 index.own_fields = True
                 index = _with_ids(index, ids)
-        loaded = cls(index, manifest.model, manifest.dim, manifest.index_type)
+        loaded = cls(index, manifest.model, manifest.dim, manifest.index_type, float(bound) if hnsw else None)
         if hnsw and manifest.ef_search:
             loaded.ef_search = manifest.ef_search
         return loaded
 
 
 StoredVectors = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
-_ATTACH_CHUNK = 5_000  # vectors decoded at a time while codes are made (7.7 MB of float32)
+_ATTACH_CHUNK = 5_000  # vectors copied at a time while the codes are read (1.9 MB of codes)
 _ATTACH_THREADS = 2
 
 
@@ -438,22 +489,22 @@ def _read_ids(folder: Path, manifest: Manifest) -> np.ndarray:
 
 
 class _CodesMaking:
-    """The 8-bit codes of the vectors of `ids`, in that order, made from `stored` for an HNSW
-    index read without them, on threads of their own from the moment this is entered:
-    `result()` waits for them.  Leaving early (an error) stops the making and waits for it.
+    """The int8 codes of the vectors of `ids`, in that order, read from `stored` into the storage
+    of an HNSW index read without them, on threads of their own from the moment this is
+    entered: `result()` waits for them.  Leaving early (an error) stops the reading and waits.
 
     A vector the store no longer has (a removed paragraph's, masked out of every search until
     the next rebuild) gets a zero vector's codes.  The codes are written straight into the
-    storage's own buffer, a chunk at a time by two threads (SQLite, numpy and FAISS release the
-    GIL for most of the reading, decoding and encoding), so they are neither copied nor grown."""
+    storage's own buffer (FAISS keeps each code plus 128), a chunk at a time by two threads, so
+    they are neither copied again nor grown."""
 
-    def __init__(self, dim: int, ids: np.ndarray | None, ranges: list[float] | None, stored: StoredVectors | None):
-        assert ids is not None and ranges is not None and stored is not None
+    def __init__(self, dim: int, ids: np.ndarray | None, bound: float | None, stored: StoredVectors | None):
+        assert ids is not None and stored is not None
         faiss = _faiss()
-        self._ids, self._stored, self._dim = ids, stored, dim
-        self._storage = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
-        faiss.copy_array_to_vector(np.asarray(ranges, dtype=np.float32), self._storage.sq.trained)
-        self._storage.is_trained = True
+        self._ids, self._stored, self._dim, self._bound = ids, stored, dim, bound
+        self._storage = faiss.IndexScalarQuantizer(
+            dim, faiss.ScalarQuantizer.QT_8bit_direct_signed, faiss.METRIC_INNER_PRODUCT
+        )
         self._stop = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=_ATTACH_THREADS, thread_name_prefix="findings-codes")
         self._chunks: list[Future[None]] = []
@@ -464,23 +515,38 @@ class _CodesMaking:
         if total:
             self._codes = _faiss().rev_swig_ptr(self._storage.codes.data(), total * self._storage.code_size)
             self._codes = self._codes.reshape(total, self._storage.code_size)
-        self._chunks = [self._pool.submit(self._encode, start) for start in range(0, total, _ATTACH_CHUNK)]
+        self._chunks = [self._pool.submit(self._copy, start) for start in range(0, total, _ATTACH_CHUNK)]
         return self
 
-    def _encode(self, start: int) -> None:
+    def _copy(self, start: int) -> None:
         if self._stop.is_set():
             return
         chunk = self._ids[start : start + _ATTACH_CHUNK]
         found_ids, found = self._stored(chunk)
+        if not _is_codes(found):
+            if self._bound is None:
+                raise IndexDamaged(f"The vector index has no bound to code vectors at; rebuild it with `{REBUILD}`.")
+            found = encode(_check_vectors(found, self._dim), self._bound)
         if not np.array_equal(found_ids, chunk):  # usually every vector is there, in this order
-            matrix = np.zeros((chunk.shape[0], self._dim), dtype=np.float32)
+            codes = np.zeros((chunk.shape[0], self._dim), dtype=np.int8)
             if found_ids.size:
                 order = np.argsort(found_ids)
                 at = np.searchsorted(found_ids, chunk, sorter=order).clip(0, found_ids.size - 1)
                 hit = found_ids[order[at]] == chunk
-                matrix[hit] = found[order[at[hit]]]
-            found = matrix
-        self._storage.sa_encode(found, codes=self._codes[start : start + chunk.shape[0]])
+                codes[hit] = found[order[at[hit]]]
+            found = codes
+        # FAISS's QT_8bit_direct_signed keeps code + 128: the int8's bits with the top one flipped.
+        np.bitwise_xor(found.view(np.uint8), 0x80, out=self._codes[start : start + chunk.shape[0]])
+
+    def bound(self) -> float:
+        """The bound the codes are at: the one given, else what a sample of them shows (after
+        `result`)."""
+        if self._bound is not None:
+            return float(self._bound)
+        if not self._ids.size:
+            return 1.0
+        sample = self._codes[:: max(1, self._codes.shape[0] // 1_000)]
+        return _bound_of(np.bitwise_xor(sample, 0x80).view(np.int8))
 
     def result(self) -> faiss.IndexScalarQuantizer:
         for chunk in self._chunks:
@@ -491,6 +557,27 @@ class _CodesMaking:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _cosines(query: np.ndarray, found: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The cosines of a query with the int8 codes an HNSW search found (as floats), best first,
+    and the order that puts them so."""
+    norms = np.maximum(np.linalg.norm(found, axis=1), 1e-12)
+    cosines = ((found @ query) / norms).astype(np.float32)
+    order = np.argsort(-cosines, kind="stable")
+    return cosines[order], order
+
+
+def _bound_of(vectors: np.ndarray) -> float:
+    """The bound of an HNSW index's codes: from its float vectors (`choose_bound`), or that of
+    int8 codes at one scale (their typical norm is 127 over it)."""
+    if not _is_codes(vectors):
+        return choose_bound(vectors)
+    if not vectors.size:
+        return 1.0
+    norms = np.linalg.norm(vectors.astype(np.float32), axis=1)
+    typical = float(np.median(norms[norms > 0])) if (norms > 0).any() else 0.0
+    return float(min(1.0, 127.0 / typical)) if typical > 0 else 1.0
 
 
 def _with_ids(inner: faiss.Index, ids: np.ndarray) -> faiss.IndexIDMap2:
