@@ -232,3 +232,40 @@ def test_a_damaged_vector_state_file_is_rebuilt_not_a_traceback(copy):
         (copy / "vectors-state.json").write_text(state)
         library = Library(Settings.load(copy), embedder=FakeEmbedder(), create=False)
         assert library.search("care leavers", k=3, mode="semantic")
+
+
+def test_an_hnsw_index_reads_its_codes_from_the_database_and_leaves_a_damaged_one_out(tmp_path, monkeypatch, caplog):
+    """An HNSW index (here past a threshold lowered to the seeds' size) copies its codes from
+    the database as it loads, a stretch of paragraphs at a time: the same codes one-by-one
+    reading gives, and a damaged blob left out with a warning naming its report."""
+    import numpy as np
+
+    monkeypatch.setattr("findings.vectors.HNSW_THRESHOLD", 100)
+    monkeypatch.setattr("findings.vectors._ATTACH_CHUNK", 500)  # many stretches, on two threads
+    folder = tmp_path / "index"
+    library = Library(Settings.load(folder), embedder=FakeEmbedder())
+    assert not library.ingest([SEEDS]).failed
+    assert library.vectors().index_type == "hnsw"
+    query = "care leavers personal adviser"
+    answer = [h.paragraph.id for h in library.search(query, k=10, mode="semantic")]
+    store, model = library.store, library.embedder.name
+    rowids = store.snapshot().rowids
+    first, last = int(rowids[0]), int(rowids[-1])
+    ids, codes = store.codes_between(model, first, last, 64)
+    one_by_one = store.paragraph_codes(model, rowids.tolist(), 64)
+    np.testing.assert_array_equal(ids, one_by_one[0])
+    np.testing.assert_array_equal(codes, one_by_one[1])
+    victim = next(p for p in store.paragraphs(BLACKPOOL) if p.number and not p.boilerplate and len(p.text) > 300)
+    library.store.close()
+    damage(folder, "UPDATE embeddings SET vectors = substr(vectors, 1, 10) WHERE text_hash ="
+                   f" (SELECT text_hash FROM paragraphs WHERE id = '{victim.id}')")
+
+    reader = Library(Settings.load(folder), embedder=FakeEmbedder(), create=False)
+    with caplog.at_level(logging.WARNING, logger="findings.store"):
+        assert reader.vectors().index_type == "hnsw"  # loaded, not rebuilt
+        kept = reader.store.codes_between(model, first, last, 64)[0]
+    assert f"report {BLACKPOOL} is damaged in the index (a stored vector blob is 10 bytes" in caplog.text
+    victim_rowid = reader.store.rowid_of(victim.id)
+    assert not np.isin(victim_rowid, kept >> 10) and kept.size < ids.size
+    got = [h.paragraph.id for h in reader.search(query, k=10, mode="semantic")]
+    assert [i for i in got if i != victim.id][:8] == [i for i in answer if i != victim.id][:8]

@@ -177,8 +177,12 @@ class Library:
         return index, int(state.get("generation", -1))
 
     def _stored_vectors(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The stored codes of the paragraphs these vector ids belong to (their ids, codes)."""
+        """The stored codes of the paragraphs these vector ids belong to (their ids, codes):
+        those of every paragraph from the first to the last, when they are mostly one run
+        of rowids (as an index's ids, read a stretch at a time, are)."""
         rowids = np.unique(np.asarray(ids, dtype=np.int64) >> WINDOW_BITS)
+        if rowids.size and rowids[-1] - rowids[0] < 2 * rowids.size:
+            return self.store.codes_between(self.embedder.name, int(rowids[0]), int(rowids[-1]), self.embedder.dim)
         return self.store.paragraph_codes(self.embedder.name, rowids.tolist(), dim=self.embedder.dim)
 
     def _sync(self, index: VectorIndex) -> tuple[VectorIndex, VectorSync]:

@@ -61,6 +61,12 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
+def _rowids(listed: str | None) -> np.ndarray:
+    """SQL's group_concat of rowids, in order -> a sorted int64 array."""
+    rowids = np.array(listed.split(","), dtype=np.int64) if listed else np.zeros(0, dtype=np.int64)
+    return rowids if rowids.size < 2 or (np.diff(rowids) > 0).all() else np.unique(rowids)
+
+
 class StoreError(Exception):
     """A problem with the index folder that the user can fix; one sentence."""
 
@@ -463,11 +469,16 @@ class Store(StoredVectors):
         with self.reading():
             version = self.version()
             reports = {r.id: r for r in self.reports()}
-            rows = self.db.execute("SELECT rowid, boilerplate, report_id FROM paragraphs ORDER BY rowid").fetchall()
-        rows = [r for r in rows if r[2] in reports]  # not the paragraphs of a damaged report
-        rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        plain = np.fromiter((r[0] for r in rows if not r[1]), dtype=np.int64)
-        return Snapshot(version, reports, rowids, plain)
+            # Not the paragraphs of a damaged report.  SQLite lists the rowids itself, in one
+            # step during which other threads run (row by row, 356,000 paragraphs took 0.9 s).
+            damaged = [row[0] for row in self.db.execute("SELECT id FROM reports") if row[0] not in reports]
+            marks = ",".join("?" * len(damaged))
+            every, plain = self.db.execute(
+                "SELECT group_concat(rowid), group_concat(CASE WHEN boilerplate = 0 THEN rowid END) FROM"
+                f" (SELECT rowid, boilerplate FROM paragraphs WHERE report_id NOT IN ({marks}) ORDER BY rowid)",
+                damaged,
+            ).fetchone()
+        return Snapshot(version, reports, _rowids(every), _rowids(plain))
 
     # --- paragraphs -------------------------------------------------------------------------
 

@@ -208,10 +208,16 @@ class VectorIndex:
         else:
             inner = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
             index = cls(faiss.IndexIDMap2(inner), model, dim, "flat")
-        if vectors.shape[0]:
-            index._index.add_with_ids(index._input(vectors), ids)
+        index._add(ids, vectors)
         logger.info("Built %s index of %d vectors, dim %d", index.index_type, len(ids), dim)
         return index
+
+    def _add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Add checked vectors; a chunk at a time, so FAISS's float copy of the codes stays small
+        (2,000,000 codes would be 3 GB of floats at once)."""
+        for start in range(0, len(ids), _ADD_CHUNK):
+            chunk = slice(start, start + _ADD_CHUNK)
+            self._index.add_with_ids(self._input(vectors[chunk]), ids[chunk])
 
     def _input(self, vectors: np.ndarray) -> np.ndarray:
         """What FAISS is given for checked `vectors`: unit vectors for a flat index; for HNSW
@@ -339,8 +345,7 @@ class VectorIndex:
         present = np.isin(ids, self.ids)
         if present.any():
             raise ValueError(f"ids already in the index: {ids[present][:5].tolist()}")
-        if len(ids):
-            self._index.add_with_ids(self._input(vectors), ids)
+        self._add(ids, vectors)
 
     def remove(self, ids: np.ndarray) -> int:
         """Remove ids from a flat index; returns how many were there.  HNSW needs a rebuild."""
@@ -473,8 +478,9 @@ class VectorIndex:
 
 
 StoredVectors = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
-_ATTACH_CHUNK = 5_000  # vectors copied at a time while the codes are read (1.9 MB of codes)
+_ATTACH_CHUNK = 20_000  # vectors copied at a time while the codes are read (7.7 MB of codes)
 _ATTACH_THREADS = 2
+_ADD_CHUNK = 100_000  # vectors given to FAISS at a time (150 MB of floats at 384 dimensions)
 
 
 def _read_ids(folder: Path, manifest: Manifest) -> np.ndarray:
@@ -506,17 +512,25 @@ class _CodesMaking:
             dim, faiss.ScalarQuantizer.QT_8bit_direct_signed, faiss.METRIC_INNER_PRODUCT
         )
         self._stop = threading.Event()
+        self._sized = threading.Event()
+        self._codes: np.ndarray | None = None
         self._pool = ThreadPoolExecutor(max_workers=_ATTACH_THREADS, thread_name_prefix="findings-codes")
         self._chunks: list[Future[None]] = []
 
     def __enter__(self) -> _CodesMaking:
         total = int(self._ids.shape[0])
-        self._storage.codes.resize(total * self._storage.code_size)
-        if total:
-            self._codes = _faiss().rev_swig_ptr(self._storage.codes.data(), total * self._storage.code_size)
-            self._codes = self._codes.reshape(total, self._storage.code_size)
-        self._chunks = [self._pool.submit(self._copy, start) for start in range(0, total, _ATTACH_CHUNK)]
+        self._chunks = [self._pool.submit(self._size, total)]
+        self._chunks += [self._pool.submit(self._copy, start) for start in range(0, total, _ATTACH_CHUNK)]
         return self
+
+    def _size(self, total: int) -> None:
+        """Size the storage's buffer (zeroing 800 MB takes a while: not on the caller's thread)."""
+        try:
+            self._storage.codes.resize(total * self._storage.code_size)
+            codes = _faiss().rev_swig_ptr(self._storage.codes.data(), total * self._storage.code_size)
+            self._codes = codes.reshape(total, self._storage.code_size)
+        finally:
+            self._sized.set()
 
     def _copy(self, start: int) -> None:
         if self._stop.is_set():
@@ -535,6 +549,9 @@ class _CodesMaking:
                 hit = found_ids[order[at]] == chunk
                 codes[hit] = found[order[at[hit]]]
             found = codes
+        self._sized.wait()
+        if self._codes is None:  # sizing failed: `result` raises its error
+            return
         # FAISS's QT_8bit_direct_signed keeps code + 128: the int8's bits with the top one flipped.
         np.bitwise_xor(found.view(np.uint8), 0x80, out=self._codes[start : start + chunk.shape[0]])
 
@@ -543,7 +560,7 @@ class _CodesMaking:
         `result`)."""
         if self._bound is not None:
             return float(self._bound)
-        if not self._ids.size:
+        if self._codes is None or not self._ids.size:
             return 1.0
         sample = self._codes[:: max(1, self._codes.shape[0] // 1_000)]
         return _bound_of(np.bitwise_xor(sample, 0x80).view(np.int8))
@@ -575,7 +592,8 @@ def _bound_of(vectors: np.ndarray) -> float:
         return choose_bound(vectors)
     if not vectors.size:
         return 1.0
-    norms = np.linalg.norm(vectors.astype(np.float32), axis=1)
+    sample = vectors[:: max(1, vectors.shape[0] // 10_000)]
+    norms = np.linalg.norm(sample.astype(np.float32), axis=1)
     typical = float(np.median(norms[norms > 0])) if (norms > 0).any() else 0.0
     return float(min(1.0, 127.0 / typical)) if typical > 0 else 1.0
 
