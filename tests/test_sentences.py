@@ -217,3 +217,28 @@ def test_nltk_preloaded_while_other_threads_need_it_imports_once() -> None:
         done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr[-2000:]
         assert done.stdout.split() == ["optimist", "2"]
+
+
+def test_nltk_is_imported_without_scipy_and_scikit_learn_which_other_code_can_still_import():
+    """nltk's __init__ imports scipy and scikit-learn (1.3 s of a process's start) for modules
+    findings never uses: they are left out of nltk's import, and nowhere else."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from findings.sentences import split_sentences, stem\n"
+        "assert split_sentences('Social workers visit. Mr. Smith is the PA.') == "
+        "['Social workers visit.', 'Mr. Smith is the PA.']\n"
+        "assert stem('running') == 'run'\n"
+        "print(sorted(m for m in ('scipy', 'sklearn', 'pandas') if m in sys.modules))\n"
+        "import importlib.util\n"
+        "if importlib.util.find_spec('scipy'):\n"
+        "    import scipy.stats\n"
+        "    print('scipy.stats imported')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "[]"
+    assert lines[1:] in ([], ["scipy.stats imported"])

@@ -11,13 +11,16 @@ normalised text; `sentence_spans` and `best_spans` give offsets into the text as
 from __future__ import annotations
 
 import functools
+import importlib.abc
 import itertools
 import json
 import logging
 import re
+import sys
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -46,13 +49,53 @@ _LIST_MARKER = re.compile(r"(?:\d{1,3}(?:\.\d{1,3})*|[a-z])\.")
 
 # nltk imported from two threads at once fails ("partially initialized module 'nltk'"): its
 # package imports itself in a circle, which Python's per-module import locks do not cover.
-_NLTK_IMPORT = threading.Lock()
+_NLTK_LOCK = threading.Lock()
+
+
+class _NltkWithoutScience(importlib.abc.MetaPathFinder):
+    """While nltk is imported, scipy and scikit-learn are missing to nltk's own modules.
+
+    nltk's `__init__` imports them (and pandas through scikit-learn: 1.3 s of its 1.6 s) for
+    collocation measures and classifiers findings never uses, and the modules that do import
+    them fall back when they are missing (`except ImportError`).  Punkt and the Porter stemmer
+    need neither.  An import of them from anywhere but an nltk module, on any thread, goes on
+    as usual, and so does everything once nltk is imported."""
+
+    HIDDEN = frozenset({"scipy", "sklearn"})
+
+    def find_spec(self, fullname: str, path: object, target: object = None) -> None:
+        if fullname.partition(".")[0] not in self.HIDDEN:
+            return None
+        frame = sys._getframe(1)
+        while frame is not None:  # the module asking, past the import machinery
+            asking = frame.f_globals.get("__name__", "")
+            if not asking.startswith("importlib") and asking != __name__:
+                if asking == "nltk" or asking.startswith("nltk."):
+                    raise ModuleNotFoundError(f"{fullname} is left out of nltk's import", name=fullname)
+                return None
+            frame = frame.f_back
+        return None
+
+
+@contextmanager
+def _importing_nltk() -> Iterator[None]:
+    """One thread at a time imports nltk, without the scientific stack (`_NltkWithoutScience`)."""
+    with _NLTK_LOCK:
+        if "nltk" in sys.modules:
+            yield
+            return
+        finder = _NltkWithoutScience()
+        sys.meta_path.insert(0, finder)
+        try:
+            yield
+        finally:
+            sys.meta_path.remove(finder)
 
 
 @functools.cache
 def _tokenizer() -> PunktSentenceTokenizer:
     """Punkt built from the shipped JSON parameters (never from nltk data)."""
-    with _NLTK_IMPORT:
+    with _importing_nltk():
         from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
     source = resources.files("findings") / "data" / PARAMS_FILE
@@ -97,7 +140,7 @@ _stem = stem
 
 @functools.cache
 def _stemmer() -> PorterStemmer:
-    with _NLTK_IMPORT:
+    with _importing_nltk():
         from nltk.stem.porter import PorterStemmer
 
     return PorterStemmer()
